@@ -1,0 +1,203 @@
+"""Loading: the only code that reads input files.
+
+Owns finding and reading the repository's files (``site.yaml``, ``claims/``, ``sources/``,
+``templates/``) and, for ``check --texts``, the full texts excerpts were quoted from. It parses
+them into the content model with ``yamlnodes`` and ``schema`` and parses the BibTeX with
+bibtexparser, turning every failure into a located diagnostic. It does not check anything that
+spans files (``validation`` does) and never writes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+
+import bibtexparser
+from bibtexparser.model import DuplicateBlockKeyBlock
+
+from ldn_site.diagnostics import Diagnostic, error
+from ldn_site.model import ID_PATTERN, BIBKEY_PATTERN, BibEntry, Claim, Config, Content, Source
+from ldn_site.schema import convert
+from ldn_site.yamlnodes import parse_yaml
+
+import re
+
+CONFIG_FILE = "site.yaml"
+CLAIMS_DIR = "claims"
+SOURCES_DIR = "sources"
+TEMPLATES_DIR = "templates"
+BIB_FILE = "sources/references.bib"
+
+_ID = re.compile(ID_PATTERN)
+_BIBKEY = re.compile(BIBKEY_PATTERN)
+
+
+def _read_text(root: str, rel: str, diags: list) -> str | None:
+    try:
+        with open(os.path.join(root, rel), "rb") as f:
+            data = f.read()
+    except OSError as exc:
+        diags.append(error(rel, 0, "unreadable-file", f"cannot read file: {exc.strerror}"))
+        return None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        diags.append(error(rel, line, "invalid-encoding", "file is not valid UTF-8"))
+        return None
+
+
+def _load_yaml(root: str, rel: str, cls, diags: list):
+    text = _read_text(root, rel, diags)
+    if text is None:
+        return None
+    node, parse_diags = parse_yaml(text, rel)
+    diags.extend(parse_diags)
+    if node is None:
+        return None
+    value, convert_diags = convert(node, cls, rel)
+    diags.extend(convert_diags)
+    return value
+
+
+def _yaml_files(root: str, folder: str, diags: list) -> list[str]:
+    """Relative paths of the .yaml files in ``folder``, sorted; other files are reported."""
+    base = os.path.join(root, folder)
+    if not os.path.isdir(base):
+        return []
+    out = []
+    for name in sorted(os.listdir(base)):
+        rel = f"{folder}/{name}"
+        if name.startswith(".") or os.path.isdir(os.path.join(base, name)):
+            continue
+        if name.endswith(".yaml"):
+            out.append(rel)
+        elif name.endswith(".yml"):
+            diags.append(error(rel, 1, "wrong-extension",
+                               "content files must end in .yaml, not .yml"))
+    return out
+
+
+def load_config(root: str, diags: list) -> Config | None:
+    if not os.path.isfile(os.path.join(root, CONFIG_FILE)):
+        diags.append(error(CONFIG_FILE, 0, "missing-config",
+                           f"no {CONFIG_FILE} here: run ldn-site from the repository root"))
+        return None
+    config = _load_yaml(root, CONFIG_FILE, Config, diags)
+    if config is not None:
+        config.path = CONFIG_FILE
+    return config
+
+
+def load_claims(root: str, diags: list) -> list[Claim]:
+    claims = []
+    for rel in _yaml_files(root, CLAIMS_DIR, diags):
+        ident = os.path.basename(rel)[: -len(".yaml")]
+        if not _ID.match(ident):
+            diags.append(error(rel, 1, "invalid-id",
+                               f"claim id '{ident}' (the file name) must be lowercase letters, "
+                               "digits and single hyphens"))
+            continue
+        claim = _load_yaml(root, rel, Claim, diags)
+        if claim is not None:
+            claim.id, claim.path = ident, rel
+            claims.append(claim)
+    return claims
+
+
+def load_sources(root: str, diags: list) -> dict[str, Source]:
+    sources = {}
+    for rel in _yaml_files(root, SOURCES_DIR, diags):
+        key = os.path.basename(rel)[: -len(".yaml")]
+        if not _BIBKEY.match(key):
+            diags.append(error(rel, 1, "invalid-id",
+                               f"source key '{key}' (the file name) must be a lowercase BibTeX "
+                               "key: letters, digits, hyphens and underscores"))
+            continue
+        source = _load_yaml(root, rel, Source, diags)
+        if source is not None:
+            source.key, source.path = key, rel
+            sources[key] = source
+    return sources
+
+
+def parse_bibtex(text: str, rel: str) -> tuple[dict[str, BibEntry], list[Diagnostic]]:
+    """Parse BibTeX text. bibtexparser v2 never raises: broken and duplicate entries land in
+    ``failed_blocks`` and silently vanish from ``entries``, so each one becomes an error here."""
+    diags: list[Diagnostic] = []
+    library = bibtexparser.parse_string(text)
+    entries: dict[str, BibEntry] = {}
+    for entry in library.entries:
+        fields = {f.key.lower(): str(f.value) for f in entry.fields}
+        entries[entry.key] = BibEntry(entry.key, entry.entry_type.lower(), fields,
+                                      entry.start_line + 1)
+        if not _BIBKEY.match(entry.key):
+            diags.append(error(rel, entry.start_line + 1, "invalid-id",
+                               f"BibTeX key '{entry.key}' must be lowercase letters, digits, "
+                               "hyphens and underscores"))
+    for block in library.failed_blocks:
+        line = block.start_line + 1
+        if isinstance(block, DuplicateBlockKeyBlock):
+            first = entries.get(block.key)
+            where = f" (first defined on line {first.line})" if first else ""
+            diags.append(error(rel, line, "duplicate-id",
+                               f"duplicate BibTeX key '{block.key}'{where}"))
+        else:
+            reason = str(getattr(block, "error", "") or "syntax error").strip().splitlines()[-1]
+            diags.append(error(rel, line, "bibtex-syntax",
+                               f"unparsable BibTeX entry: {reason}"))
+    return entries, diags
+
+
+def load_templates(root: str, diags: list) -> dict[str, str]:
+    base = os.path.join(root, TEMPLATES_DIR)
+    templates: dict[str, str] = {}
+    if not os.path.isdir(base):
+        diags.append(error(TEMPLATES_DIR, 0, "missing-templates", "no templates/ folder"))
+        return templates
+    for dirpath, dirnames, filenames in os.walk(base):
+        dirnames.sort()
+        for name in sorted(filenames):
+            rel = os.path.relpath(os.path.join(dirpath, name), base).replace(os.sep, "/")
+            text = _read_text(root, f"{TEMPLATES_DIR}/{rel}", diags)
+            if text is not None:
+                templates[rel] = text
+    return templates
+
+
+def load_content(root: str) -> tuple[Content, list[Diagnostic]]:
+    """Read and parse everything in the repository at ``root``."""
+    diags: list[Diagnostic] = []
+    config = load_config(root, diags)
+    claims = load_claims(root, diags)
+    sources = load_sources(root, diags)
+    bib_text = ""
+    bib: dict[str, BibEntry] = {}
+    if os.path.isfile(os.path.join(root, BIB_FILE)):
+        bib_text = _read_text(root, BIB_FILE, diags) or ""
+        bib, bib_diags = parse_bibtex(bib_text, BIB_FILE)
+        diags.extend(bib_diags)
+    else:
+        diags.append(error(BIB_FILE, 0, "missing-bibliography", f"no {BIB_FILE}"))
+    templates = load_templates(root, diags)
+    content = Content(root=root, config=config, claims=claims, sources=sources, bib=bib,
+                      bib_path=BIB_FILE, bib_text=bib_text, templates=templates)
+    return content, diags
+
+
+def load_fulltexts(folder: str, names) -> dict[str, str | None]:
+    """Full texts for quote checking, by file name; None where the file is absent. Files are
+    also indexed by their SHA-256 digest, so a record may name a text by digest alone."""
+    texts: dict[str, str | None] = {}
+    if not os.path.isdir(folder):
+        return texts
+    for name in sorted(os.listdir(folder)):
+        full = os.path.join(folder, name)
+        if not os.path.isfile(full):
+            continue
+        with open(full, "rb") as f:
+            data = f.read()
+        text = data.decode("utf-8", errors="replace")
+        texts[name] = text
+        texts["sha256:" + hashlib.sha256(data).hexdigest()] = text
+    return {k: texts[k] for k in sorted(texts)}

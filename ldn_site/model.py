@@ -1,0 +1,318 @@
+"""The content model: what a claim, a source and the site configuration are.
+
+Owns the dataclasses that describe the content files, field by field, with the documentation,
+allowed values and patterns of each field in its metadata. These definitions are the single
+source of truth: ``schema`` converts YAML nodes into these classes, exports them as JSON Schema,
+and the README's format section describes them. No I/O and no cross-file rules here (those
+belong to ``validation``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ldn_site import vocabulary as v
+
+ID_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
+BIBKEY_PATTERN = r"^[a-z0-9][a-z0-9_-]*$"
+EXCERPT_REF_PATTERN = r"^[a-z0-9][a-z0-9_-]*#[a-z0-9]+(-[a-z0-9]+)*$"
+DATE_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
+URL_PATTERN = r"^https?://\S+$"
+
+
+class Text(str):
+    """A string read from content, remembering the line it came from (0 when not from a file)."""
+
+    line: int = 0
+
+    def __new__(cls, value: str, line: int = 0):
+        obj = super().__new__(cls, value)
+        obj.line = line
+        return obj
+
+    def __reduce__(self):  # keep the line across process boundaries (parallel rendering)
+        return (Text, (str(self), self.line))
+
+
+_REQUIRED = object()
+
+
+def spec(doc: str, *, choices=None, pattern=None, markdown=False, date=False, min_items=0,
+         minimum=None, default=_REQUIRED, default_factory=None, internal=False):
+    """A dataclass field carrying its documentation and constraints.
+
+    Without a default the field is required in YAML; ``internal`` fields are filled in by the
+    loader (file name, line) and are not part of the file format."""
+    meta = {"doc": doc, "choices": tuple(choices) if choices else None, "pattern": pattern,
+            "markdown": markdown, "date": date, "min_items": min_items, "minimum": minimum,
+            "internal": internal}
+    if default_factory is not None:
+        return field(default_factory=default_factory, metadata=meta)
+    if default is not _REQUIRED:
+        return field(default=default, metadata=meta)
+    return field(metadata=meta)
+
+
+def optional(doc: str, **kw):
+    """An optional field: absent means None, or an empty list when a factory is given."""
+    kw.setdefault("default", None)
+    if "default_factory" in kw:
+        del kw["default"]
+    return spec(doc, **kw)
+
+
+def internal(default=0):
+    return spec("", internal=True, default=default)
+
+
+# --- sources -------------------------------------------------------------------------------
+
+@dataclass
+class Excerpt:
+    id: str = spec("Excerpt id, unique within its source.", pattern=ID_PATTERN)
+    text: str = spec("The quotation, copied character for character from the source.")
+    locator: str = spec("Where in the source the text is: section, page or paragraph.")
+    line: int = internal()
+
+
+@dataclass
+class RiskOfBias:
+    randomization: str = spec("Bias arising from the randomization process.",
+                              choices=v.values(v.ROB_JUDGEMENTS))
+    deviations: str = spec("Bias due to deviations from intended interventions.",
+                           choices=v.values(v.ROB_JUDGEMENTS))
+    missing_data: str = spec("Bias due to missing outcome data.",
+                             choices=v.values(v.ROB_JUDGEMENTS))
+    measurement: str = spec("Bias in measurement of the outcome.",
+                            choices=v.values(v.ROB_JUDGEMENTS))
+    reporting: str = spec("Bias in selection of the reported result.",
+                          choices=v.values(v.ROB_JUDGEMENTS))
+    overall: str = spec("Overall risk-of-bias judgement.", choices=v.values(v.ROB_JUDGEMENTS))
+    note: str | None = optional("The main reasons for the judgements, in your own words.",
+                                markdown=True)
+    line: int = internal()
+
+
+@dataclass
+class FullText:
+    file: str = spec("File name of the full text the excerpts were copied from (not committed).")
+    sha256: str = spec("SHA-256 digest of that file.", pattern=r"^[0-9a-f]{64}$")
+    line: int = internal()
+
+
+@dataclass
+class Source:
+    kind: str = spec("What kind of source this is; decides the GRADE starting level.",
+                     choices=[k.value for k in v.KINDS])
+    excerpts: list[Excerpt] = spec("Verbatim quotations, in the order they appear in the source.",
+                                   min_items=1)
+    design: str | None = optional("Study design, in your own words.")
+    population: str | None = optional("Who took part.")
+    n: int | None = optional("Number of participants randomized or analysed.", minimum=0)
+    intervention: str | None = optional("What was given.")
+    dose: str | None = optional("Dose as studied.")
+    duration: str | None = optional("How long treatment or follow-up lasted.")
+    comparator: str | None = optional("What the intervention was compared with.")
+    registration: str | None = optional("Trial registry identifier, such as NCT02806440.")
+    setting: str | None = optional("Where the study took place.")
+    results: str | None = optional("Main results with their numbers, in your own words.",
+                                   markdown=True)
+    conclusion: str | None = optional("The authors' conclusion, in your own words.",
+                                      markdown=True)
+    limitations: str | None = optional("Limitations, in your own words.", markdown=True)
+    risk_of_bias: RiskOfBias | None = optional("Risk-of-bias judgements by RoB 2 domain "
+                                               "(randomized trials only).")
+    publisher: str | None = optional("Popular articles: who published it, as visible in the text.")
+    interests: str | None = optional("Popular articles: commercial interests visible in the text.")
+    assessment: str | None = optional("Popular articles: overall assessment, in your own words.",
+                                      markdown=True)
+    fulltext: FullText | None = optional("The full text the excerpts were quoted from.")
+    verified_at: list[str] = optional("Public pages on which the facts in this record were seen.",
+                                      default_factory=list, pattern=URL_PATTERN)
+    notes: str | None = optional("Anything else a reader should know, in your own words.",
+                                 markdown=True)
+    # Filled in by loading: the bibkey is the file name.
+    key: str = internal("")
+    path: str = internal("")
+    line: int = internal()
+
+
+# --- claims --------------------------------------------------------------------------------
+
+@dataclass
+class Dose:
+    min_mg: float | None = optional("Lowest daily dose in mg.", minimum=0)
+    max_mg: float | None = optional("Highest daily dose in mg.", minimum=0)
+    timing: str | None = optional("When it is taken.")
+    duration: str | None = optional("How long it was taken, as studied.")
+    line: int = internal()
+
+
+@dataclass
+class Mechanism:
+    pathway: str = spec("The proposed pathway, in your own words.", markdown=True)
+    status: str = spec("How well established the pathway is.",
+                       choices=v.values(v.MECHANISM_STATUSES))
+    line: int = internal()
+
+
+@dataclass
+class SideEffect:
+    effect: str = spec("The side effect.")
+    frequency: str = spec("How often it was reported, with the comparison, in your own words.")
+    source: str = spec("The excerpt that reports it, as <bibkey>#<excerpt-id>.",
+                       pattern=EXCERPT_REF_PATTERN)
+    line: int = internal()
+
+
+@dataclass
+class Effect:
+    outcome: str = spec("The outcome measured, such as pain.")
+    measure: str = spec("The effect measure.", choices=v.values(v.EFFECT_MEASURES))
+    value: float = spec("Point estimate.")
+    ci_low: float = spec("Lower bound of the 95% confidence interval.")
+    ci_high: float = spec("Upper bound of the 95% confidence interval.")
+    n: int | None = optional("Participants in the analysis.", minimum=1)
+    line: int = internal()
+
+
+@dataclass
+class EvidenceItem:
+    source: str = spec("BibTeX key of the study or document.", pattern=BIBKEY_PATTERN)
+    finding: str = spec("What it found that bears on the claim, in your own words.",
+                        markdown=True)
+    direction: str = spec("Which way the finding points for the claim.",
+                          choices=v.values(v.DIRECTIONS))
+    excerpts: list[str] = spec("Excerpts backing the finding, as <bibkey>#<excerpt-id>.",
+                               min_items=1, pattern=EXCERPT_REF_PATTERN)
+    effect: Effect | None = optional("A numeric effect with its confidence interval.")
+    line: int = internal()
+
+
+def _ratings(key: str) -> list[str]:
+    return [rating for rating, _ in v.DOMAINS_BY_KEY[key].ratings]
+
+
+@dataclass
+class Downgrade:
+    """A rating in one of the five domains that can lower the certainty."""
+
+    rating: str = spec("not-serious, serious (down one level) or very-serious (down two).",
+                       choices=_ratings("risk_of_bias"))
+    reason: str | None = optional("Why; required unless the rating is not-serious.",
+                                  markdown=True)
+    line: int = internal()
+
+
+@dataclass
+class LargeEffect:
+    rating: str = spec("none, large (up one level) or very-large (up two).",
+                       choices=_ratings("large_effect"))
+    reason: str | None = optional("Why; required unless the rating is none.", markdown=True)
+    line: int = internal()
+
+
+@dataclass
+class Upgrade:
+    rating: str = spec("none, or present (up one level).", choices=_ratings("dose_response"))
+    reason: str | None = optional("Why; required unless the rating is none.", markdown=True)
+    line: int = internal()
+
+
+def _domain(key: str):
+    d = v.DOMAINS_BY_KEY[key]
+    return optional(f"{d.label}: {d.meaning}")
+
+
+@dataclass
+class Grading:
+    risk_of_bias: Downgrade | None = _domain("risk_of_bias")
+    inconsistency: Downgrade | None = _domain("inconsistency")
+    indirectness: Downgrade | None = _domain("indirectness")
+    imprecision: Downgrade | None = _domain("imprecision")
+    publication_bias: Downgrade | None = _domain("publication_bias")
+    large_effect: LargeEffect | None = _domain("large_effect")
+    dose_response: Upgrade | None = _domain("dose_response")
+    plausible_confounding: Upgrade | None = _domain("plausible_confounding")
+    line: int = internal()
+
+
+@dataclass
+class Review:
+    date: str = spec("Date of the last review, YYYY-MM-DD.", date=True, pattern=DATE_PATTERN)
+    reviewer: str = spec("Who reviewed the claim.")
+    line: int = internal()
+
+
+@dataclass
+class Claim:
+    title: str = spec("Short title, in sentence case.")
+    statement: str = spec("The assertion under review, worded neutrally.")
+    topic: str = spec("The topic the claim belongs to.", choices=v.values(v.TOPICS))
+    verdict: str = spec("What the evidence says about the claim.", choices=v.values(v.VERDICTS))
+    evidence: list[EvidenceItem] = spec("The studies and documents the verdict rests on.",
+                                        min_items=1)
+    grading: Grading = spec("GRADE judgements; the certainty is computed from them.")
+    summary: str = spec("Plain-language summary, in your own words.", markdown=True)
+    reviewed: Review = spec("Who reviewed the claim, and when.")
+    dose: Dose | None = optional("Structured dose, for dose claims.")
+    mechanism: Mechanism | None = optional("Structured mechanism, for mechanism claims.")
+    side_effects: list[SideEffect] = optional("Side effects with their reported frequency.",
+                                              default_factory=list)
+    origin: str | None = optional("Where a repeated figure comes from, or that no source was "
+                                  "found.", markdown=True)
+    seen_in: list[str] = optional("Excerpts of popular articles that make this claim.",
+                                  default_factory=list, pattern=EXCERPT_REF_PATTERN)
+    related: list[str] = optional("Ids of related claims.", default_factory=list,
+                                  pattern=ID_PATTERN)
+    id: str = internal("")
+    path: str = internal("")
+    line: int = internal()
+
+
+# --- site configuration --------------------------------------------------------------------
+
+@dataclass
+class Maintainer:
+    name: str = spec("Name.")
+    role: str | None = optional("Role, such as editor.")
+    line: int = internal()
+
+
+@dataclass
+class Config:
+    title: str = spec("Site title.")
+    base_url: str = spec("Public address of the site, ending with /.", pattern=r"^https?://\S+/$")
+    description: str = spec("One-sentence description of the site.")
+    disclaimer: str = spec("Medical disclaimer shown on every page (Markdown).", markdown=True)
+    maintainers: list[Maintainer] = spec("Who maintains the site.", min_items=1)
+    language: str = optional("Language code of the content.", default="en")
+    output_dir: str = optional("Where `ldn-site build` writes the site.", default="_site")
+    review_max_age_days: int = optional("Reviews older than this many days are due.",
+                                        default=365, minimum=1)
+    path: str = internal("")
+    line: int = internal()
+
+
+@dataclass
+class BibEntry:
+    """A BibTeX entry as parsed (not a YAML file, so it has no schema metadata)."""
+
+    key: str
+    entry_type: str
+    fields: dict
+    line: int
+
+
+@dataclass
+class Content:
+    """Everything loaded from a repository: the input to validation and the pipeline."""
+
+    root: str
+    config: Config | None
+    claims: list[Claim]
+    sources: dict[str, Source]
+    bib: dict[str, BibEntry]
+    bib_path: str
+    bib_text: str
+    templates: dict[str, str]

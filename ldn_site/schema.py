@@ -1,0 +1,261 @@
+"""Schema: typed conversion of YAML nodes into the content model, and its JSON Schema export.
+
+Owns the per-file rules that the model's field metadata declares: required and unknown keys,
+types, allowed values, patterns, minimum list sizes. Types come from the schema, never from
+YAML's guessing, so ``no`` in a text field stays the text "no" and ``1.10`` stays "1.10".
+Everything that spans files (ids, references, grading reasons) belongs to ``validation``.
+Pure: takes nodes and returns values with diagnostics; never reads files, never raises on bad
+content.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import functools
+import re
+import types
+import typing
+
+from ldn_site.diagnostics import Diagnostic, error
+from ldn_site.model import Text
+from ldn_site.yamlnodes import MAPPING, SCALAR, SEQUENCE, Node
+
+_NULLS = frozenset({"", "~", "null", "Null", "NULL"})
+_INT = re.compile(r"^[-+]?[0-9]+$")
+_FLOAT = re.compile(r"^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$")
+_KIND_NAMES = {SCALAR: "a single value", SEQUENCE: "a list", MAPPING: "a mapping"}
+
+
+@functools.lru_cache(maxsize=None)
+def fields_of(cls) -> tuple[tuple[str, object, dict, bool], ...]:
+    """(name, type, metadata, required) for each public field of a model class."""
+    hints = typing.get_type_hints(cls)
+    out = []
+    for f in dataclasses.fields(cls):
+        if f.metadata.get("internal"):
+            continue
+        required = f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+        out.append((f.name, hints[f.name], dict(f.metadata), required))
+    return tuple(out)
+
+
+def _unwrap_optional(tp):
+    if typing.get_origin(tp) in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(tp) if a is not type(None)]
+        if len(args) == 1:
+            return args[0], True
+    return tp, False
+
+
+def _describe(node: Node) -> str:
+    if node.kind == SCALAR:
+        return f"'{node.value}'"
+    return _KIND_NAMES[node.kind]
+
+
+def convert(node: Node, cls, path: str) -> tuple[object | None, list[Diagnostic]]:
+    """Convert a mapping node into an instance of the model class ``cls``."""
+    diags: list[Diagnostic] = []
+    value = _convert_object(node, cls, path, "", diags)
+    return value, diags
+
+
+def _convert_object(node: Node, cls, path: str, where: str, diags: list) -> object | None:
+    name = where or "the file"
+    if node.kind != MAPPING:
+        diags.append(error(path, node.line, "wrong-type",
+                           f"{name} must be a mapping of fields, not {_describe(node)}"))
+        return None
+    fields = fields_of(cls)
+    known = {f[0]: f for f in fields}
+    given: dict[str, Node] = {}
+    for key, val in node.items:
+        if key.value not in known:
+            allowed = ", ".join(sorted(known))
+            diags.append(error(path, key.line, "unknown-field",
+                               f"unknown field '{_join(where, key.value)}' (allowed: {allowed})"))
+            continue
+        given.setdefault(key.value, val)
+    kwargs = {}
+    ok = True
+    for fname, tp, meta, required in fields:
+        label = _join(where, fname)
+        if fname not in given or _is_null(given[fname]):
+            if required:
+                diags.append(error(path, node.line, "missing-field",
+                                   f"missing required field '{label}'"))
+                ok = False
+            continue
+        before = len(diags)
+        val = _convert_value(given[fname], tp, meta, path, label, diags)
+        if len(diags) > before and val is None:
+            ok = ok and not required
+            continue
+        kwargs[fname] = val
+    if not ok:
+        return None
+    obj = cls(**kwargs)
+    if "line" in cls.__dataclass_fields__:
+        obj.line = node.line
+    return obj
+
+
+def _join(where: str, name: str) -> str:
+    return f"{where}.{name}" if where else name
+
+
+def _is_null(node: Node) -> bool:
+    return node.kind == SCALAR and node.plain and node.value in _NULLS
+
+
+def _convert_value(node: Node, tp, meta: dict, path: str, label: str, diags: list):
+    tp, _ = _unwrap_optional(tp)
+    origin = typing.get_origin(tp)
+    if origin is list:
+        (item_tp,) = typing.get_args(tp)
+        if node.kind != SEQUENCE:
+            diags.append(error(path, node.line, "wrong-type",
+                               f"'{label}' must be a list, not {_describe(node)}"))
+            return None
+        items = []
+        for i, child in enumerate(node.items):
+            item = _convert_value(child, item_tp, meta, path, f"{label}[{i + 1}]", diags)
+            if item is not None:
+                items.append(item)
+        if len(node.items) < meta.get("min_items", 0):
+            diags.append(error(path, node.line, "too-few-items",
+                               f"'{label}' needs at least {meta['min_items']} item(s)"))
+        return items
+    if dataclasses.is_dataclass(tp):
+        return _convert_object(node, tp, path, label, diags)
+    if node.kind != SCALAR:
+        diags.append(error(path, node.line, "wrong-type",
+                           f"'{label}' must be a single value, not {_describe(node)}"))
+        return None
+    return _convert_scalar(node, tp, meta, path, label, diags)
+
+
+def _convert_scalar(node: Node, tp, meta: dict, path: str, label: str, diags: list):
+    raw = node.value
+    if tp is bool:
+        if node.plain and raw in ("true", "false"):
+            return raw == "true"
+        diags.append(error(path, node.line, "wrong-type",
+                           f"'{label}' must be true or false, not '{raw}'"))
+        return None
+    if tp is int:
+        if node.plain and _INT.match(raw):
+            value = int(raw)
+        else:
+            diags.append(error(path, node.line, "wrong-type",
+                               f"'{label}' must be a whole number, not '{raw}'"))
+            return None
+        return _check_minimum(value, meta, node, path, label, diags)
+    if tp is float:
+        if node.plain and (_INT.match(raw) or _FLOAT.match(raw)):
+            value = float(raw)
+        else:
+            diags.append(error(path, node.line, "wrong-type",
+                               f"'{label}' must be a number, not '{raw}'"))
+            return None
+        return _check_minimum(value, meta, node, path, label, diags)
+    # Text: the literal characters as written, whatever YAML 1.1 would have guessed.
+    text = Text(raw, node.line)
+    if not text.strip():
+        diags.append(error(path, node.line, "empty-value", f"'{label}' must not be empty"))
+        return None
+    choices = meta.get("choices")
+    if choices and text not in choices:
+        diags.append(error(path, node.line, "invalid-value",
+                           f"'{label}' must be one of {', '.join(choices)}; got '{text}'"))
+        return None
+    pattern = meta.get("pattern")
+    if pattern and not re.match(pattern, text):
+        diags.append(error(path, node.line, "invalid-format",
+                           f"'{label}' value '{text}' does not match the required format "
+                           f"{pattern}"))
+        return None
+    if meta.get("date"):
+        try:
+            datetime.date.fromisoformat(text)
+        except ValueError:
+            diags.append(error(path, node.line, "invalid-date",
+                               f"'{label}' value '{text}' is not a real date (YYYY-MM-DD)"))
+            return None
+    return text
+
+
+def _check_minimum(value, meta, node, path, label, diags):
+    minimum = meta.get("minimum")
+    if minimum is not None and value < minimum:
+        diags.append(error(path, node.line, "invalid-value",
+                           f"'{label}' must be at least {minimum}; got {value}"))
+        return None
+    return value
+
+
+# --- JSON Schema export --------------------------------------------------------------------
+
+def json_schema(cls, title: str) -> dict:
+    """A JSON Schema (draft 2020-12) for files of the model class ``cls``."""
+    defs: dict[str, dict] = {}
+    root = _object_schema(cls, defs)
+    schema = {"$schema": "https://json-schema.org/draft/2020-12/schema", "title": title}
+    schema.update(root)
+    if defs:
+        schema["$defs"] = dict(sorted(defs.items()))
+    return schema
+
+
+def _object_schema(cls, defs: dict) -> dict:
+    props = {}
+    required = []
+    for name, tp, meta, req in fields_of(cls):
+        props[name] = _value_schema(tp, meta, defs)
+        if req:
+            required.append(name)
+    out = {"type": "object", "additionalProperties": False, "properties": props}
+    if cls.__doc__ and not cls.__doc__.startswith(cls.__name__ + "("):
+        out["description"] = " ".join(cls.__doc__.split())
+    if required:
+        out["required"] = required
+    return out
+
+
+def _value_schema(tp, meta: dict, defs: dict) -> dict:
+    tp, nullable = _unwrap_optional(tp)
+    origin = typing.get_origin(tp)
+    if origin is list:
+        (item_tp,) = typing.get_args(tp)
+        item_meta = dict(meta, doc="")
+        out = {"type": "array", "items": _value_schema(item_tp, item_meta, defs)}
+        if meta.get("min_items"):
+            out["minItems"] = meta["min_items"]
+    elif dataclasses.is_dataclass(tp):
+        if tp.__name__ not in defs:
+            defs[tp.__name__] = {}  # placeholder breaks recursion
+            defs[tp.__name__] = _object_schema(tp, defs)
+        out = {"$ref": f"#/$defs/{tp.__name__}"}
+    elif tp is bool:
+        out = {"type": "boolean"}
+    elif tp is int:
+        out = {"type": "integer"}
+    elif tp is float:
+        out = {"type": "number"}
+    else:
+        out = {"type": "string", "minLength": 1}
+        if meta.get("choices"):
+            out = {"enum": list(meta["choices"])}
+        elif meta.get("pattern"):
+            out["pattern"] = meta["pattern"]
+        if meta.get("date"):
+            out["format"] = "date"
+    if meta.get("minimum") is not None:
+        out["minimum"] = meta["minimum"]
+    if meta.get("doc"):
+        out = {"description": meta["doc"], **out} if "$ref" not in out else \
+            {"description": meta["doc"], "allOf": [out]}
+    if nullable:
+        pass  # optional fields are simply left out; null is accepted by the loader as "absent"
+    return out
