@@ -183,8 +183,9 @@ class EvidenceItem:
                         markdown=True)
     direction: str = spec("Which way the finding points for the claim.",
                           choices=v.values(v.DIRECTIONS))
-    excerpts: list[str] = spec("Excerpts backing the finding, as <bibkey>#<excerpt-id>.",
-                               min_items=1, pattern=EXCERPT_REF_PATTERN)
+    excerpts: list[str] = optional("Excerpts backing the finding, as <bibkey>#<excerpt-id>; "
+                                   "a claim needs at least one across its evidence.",
+                                   default_factory=list, pattern=EXCERPT_REF_PATTERN)
     effect: Effect | None = optional("A numeric effect with its confidence interval.")
     line: int = internal()
 
@@ -316,3 +317,7 @@ class Content:
     bib_path: str
     bib_text: str
     templates: dict[str, str]
+    # Ids of files that exist but could not be loaded: their own errors are already reported,
+    # so references to them must not be reported again as dangling.
+    broken_claims: set[str] = field(default_factory=set)
+    broken_sources: set[str] = field(default_factory=set)

@@ -103,7 +103,7 @@ def _check_sources(content: Content, diags: list) -> None:
                                "a popular article needs 'fulltext' so its excerpts can be "
                                "checked verbatim"))
     for key, entry in sorted(content.bib.items()):
-        if key not in content.sources:
+        if key not in content.sources and key not in content.broken_sources:
             diags.append(error(content.bib_path, entry.line, "missing-source-record",
                                f"BibTeX entry '{key}' has no source record sources/{key}.yaml"))
 
@@ -116,6 +116,8 @@ def _check_excerpt_ref(ref: Text, claim: Claim, content: Content, index: dict, d
     if key not in content.bib and key not in content.sources:
         diags.append(error(claim.path, line, "unknown-bibkey",
                            f"{field}: unknown BibTeX key '{key}' in '{ref}'"))
+        return None
+    if key in content.broken_sources:
         return None
     if key not in content.sources:
         diags.append(error(claim.path, line, "missing-source-record",
@@ -135,6 +137,8 @@ def _check_claim(claim: Claim, content: Content, index: dict, claim_ids: set, ci
         if item.source not in content.bib:
             diags.append(error(claim.path, item.source.line, "unknown-bibkey",
                                f"evidence: unknown BibTeX key '{item.source}'"))
+        elif item.source in content.broken_sources:
+            pass  # its file's own errors are reported already
         elif item.source not in content.sources:
             diags.append(error(claim.path, item.source.line, "missing-source-record",
                                f"evidence: source '{item.source}' has no record "
@@ -160,6 +164,10 @@ def _check_claim(claim: Claim, content: Content, index: dict, claim_ids: set, ci
             if e.measure in v.RATIO_MEASURES and min(e.value, e.ci_low) <= 0:
                 diags.append(error(claim.path, e.line, "invalid-effect",
                                    f"effect: a {e.measure} must be greater than 0"))
+    if not any(item.excerpts for item in claim.evidence):
+        diags.append(error(claim.path, claim.line, "missing-excerpt",
+                           "the claim's evidence quotes no excerpt; at least one item needs "
+                           "'excerpts' so readers can see the source's own words"))
     for ref in claim.seen_in:
         kind = _check_excerpt_ref(ref, claim, content, index, diags, "seen_in")
         if kind is not None:
@@ -174,7 +182,7 @@ def _check_claim(claim: Claim, content: Content, index: dict, claim_ids: set, ci
         if rel == claim.id:
             diags.append(error(claim.path, rel.line, "self-reference",
                                "related: a claim cannot be related to itself"))
-        elif rel not in claim_ids:
+        elif rel not in claim_ids and rel not in content.broken_claims:
             diags.append(error(claim.path, rel.line, "dangling-claim",
                                f"related: no claim with id '{rel}'"))
         elif rel in seen_related:

@@ -12,8 +12,6 @@ It does no file I/O and never raises for bad input: it returns diagnostics.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import yaml
 
 from ldn_site.diagnostics import Diagnostic, error
@@ -30,88 +28,95 @@ SEQUENCE = "sequence"
 MAPPING = "mapping"
 
 
-@dataclass(eq=False)
 class Node:
-    """A YAML node. ``value`` is text for scalars, a list of nodes for sequences and a list of
+    """A YAML node. ``value`` is text for scalars; ``items`` holds child nodes for sequences and
     (key node, value node) pairs for mappings. ``plain`` tells an unquoted scalar from a quoted
     one, so that ``null`` and ``"null"`` can be told apart. ``line`` is 1-based."""
 
-    kind: str
-    line: int
-    value: object = None
-    plain: bool = False
-    items: list = field(default_factory=list)
+    __slots__ = ("kind", "line", "value", "plain", "items")
+
+    def __init__(self, kind: str, line: int, value=None, plain: bool = False):
+        self.kind = kind
+        self.line = line
+        self.value = value
+        self.plain = plain
+        self.items: list = []
+
+    def __repr__(self) -> str:
+        return f"Node({self.kind}, line={self.line}, value={self.value!r}, items={self.items!r})"
 
 
 def _mark_line(mark) -> int:
     return mark.line + 1 if mark is not None else 0
 
 
+_SCALAR_EVENT = yaml.ScalarEvent
+_START_EVENTS = {yaml.SequenceStartEvent: SEQUENCE, yaml.MappingStartEvent: MAPPING}
+_END_EVENTS = (yaml.SequenceEndEvent, yaml.MappingEndEvent)
+
+
 def parse_yaml(text: str, path: str) -> tuple[Node | None, list[Diagnostic]]:
     """Parse one YAML document into a Node tree, or return diagnostics explaining why not."""
     diags: list[Diagnostic] = []
-    stack: list[Node] = []
-    pending_keys: list[Node | None] = []
+    # Parents being filled, each with the key node waiting for its value (mappings only).
+    stack: list[list] = []
     root: Node | None = None
     documents = 0
-
-    def attach(node: Node) -> None:
-        nonlocal root
-        if not stack:
-            root = node
-            return
-        parent = stack[-1]
-        if parent.kind == SEQUENCE:
-            parent.items.append(node)
-        elif pending_keys[-1] is None:
-            pending_keys[-1] = node
-        else:
-            parent.items.append((pending_keys[-1], node))
-            pending_keys[-1] = None
-
     try:
         for event in yaml.parse(text, Loader=_Loader):
-            line = _mark_line(event.start_mark)
-            if isinstance(event, yaml.DocumentStartEvent):
-                documents += 1
-                if documents > 1:
-                    diags.append(error(path, line, "yaml-multiple-documents",
-                                       "a file must hold exactly one YAML document"))
+            cls = event.__class__
+            kind = _START_EVENTS.get(cls)
+            if cls is _SCALAR_EVENT or kind is not None:
+                line = event.start_mark.line + 1
+                if event.anchor is not None:
+                    diags.append(error(path, line, "yaml-anchor", f"YAML anchors "
+                                       f"(&{event.anchor}) are not allowed; write the value out"))
                     return None, diags
-                continue
-            if isinstance(event, yaml.AliasEvent):
-                diags.append(error(path, line, "yaml-alias",
-                                   "YAML aliases (*name) are not allowed; write the value out"))
-                return None, diags
-            anchor = getattr(event, "anchor", None)
-            if anchor is not None:
-                diags.append(error(path, line, "yaml-anchor",
-                                   f"YAML anchors (&{anchor}) are not allowed; write the value out"))
-                return None, diags
-            tag = getattr(event, "tag", None)
-            # "!" is the non-specific tag libyaml reports for some quoted scalars; any real tag
-            # asks for typed construction, which this reader never does.
-            if tag not in (None, "!"):
-                diags.append(error(path, line, "yaml-tag", f"YAML tags ({tag}) are not allowed"))
-                return None, diags
-            if isinstance(event, yaml.ScalarEvent):
-                # libyaml reports plain scalars with style "" and the pure-Python parser with None.
-                attach(Node(SCALAR, line, event.value, plain=not event.style))
-            elif isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
-                if len(stack) >= MAX_DEPTH:
-                    diags.append(error(path, line, "yaml-too-deep",
-                                       f"nesting deeper than {MAX_DEPTH} levels is not allowed"))
+                # "!" is the non-specific tag libyaml reports for some quoted scalars; any real
+                # tag asks for typed construction, which this reader never does.
+                if event.tag is not None and event.tag != "!":
+                    diags.append(error(path, line, "yaml-tag",
+                                       f"YAML tags ({event.tag}) are not allowed"))
                     return None, diags
-                node = Node(SEQUENCE if isinstance(event, yaml.SequenceStartEvent) else MAPPING,
-                            line)
-                attach(node)
-                stack.append(node)
-                pending_keys.append(None)
-            elif isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
-                node = stack.pop()
-                pending_keys.pop()
+                if kind is None:
+                    # libyaml reports plain scalars with style "", the Python parser with None.
+                    node = Node(SCALAR, line, event.value, not event.style)
+                else:
+                    if len(stack) >= MAX_DEPTH:
+                        diags.append(error(path, line, "yaml-too-deep",
+                                           f"nesting deeper than {MAX_DEPTH} levels is not "
+                                           "allowed"))
+                        return None, diags
+                    node = Node(kind, line)
+                if not stack:
+                    root = node
+                else:
+                    top = stack[-1]
+                    parent = top[0]
+                    if parent.kind == SEQUENCE:
+                        parent.items.append(node)
+                    elif top[1] is None:
+                        top[1] = node
+                    else:
+                        parent.items.append((top[1], node))
+                        top[1] = None
+                if kind is not None:
+                    stack.append([node, None])
+            elif cls in _END_EVENTS:
+                node = stack.pop()[0]
                 if node.kind == MAPPING:
                     diags.extend(_duplicate_keys(node, path))
+            elif cls is yaml.AliasEvent:
+                diags.append(error(path, _mark_line(event.start_mark), "yaml-alias",
+                                   "YAML aliases (*name) are not allowed; write the value out"))
+                return None, diags
+            elif cls is yaml.DocumentStartEvent:
+                documents += 1
+                if documents > 1:
+                    diags.append(error(path, _mark_line(event.start_mark),
+                                       "yaml-multiple-documents",
+                                       "a file must hold exactly one YAML document"))
+                    return None, diags
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         problem = exc.problem or exc.context or "invalid YAML"

@@ -1,0 +1,214 @@
+#!/usr/bin/env python3
+"""Benchmark ``ldn-site build`` on synthetic sites (a script that prints figures, not a test).
+
+Generates a site of N claims with realistic field sizes (a few hundred words of Markdown per
+claim, three evidence items with excerpts and effects, full grading reasons, article links)
+plus one source per ten claims, then runs the real ``ldn-site build`` command in a
+subprocess and reports wall time, pages per second and the peak memory of the whole process
+tree (parent and rendering workers, sampled from /proc every 10 ms; shared pages are counted
+once per process, so the figure errs high).
+
+    python scripts/benchmark.py                  # 1,000 and 10,000 claims
+    python scripts/benchmark.py --claims 2000 --runs 3
+    python scripts/benchmark.py --real           # the repository's own site
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+WORDS = ("naltrexone fibromyalgia placebo trial pain fatigue sleep dose participants "
+         "crossover randomized outcome effect interval confidence evidence women weeks "
+         "moderate low reduction baseline score questionnaire inflammation glial opioid "
+         "receptor blockade tolerability dreams headache nausea").split()
+KINDS = ("randomized-trial", "crossover-trial", "open-label-study", "systematic-review-rcts",
+         "retrospective-study", "narrative-review")
+TOPICS = ("efficacy", "dose", "mechanism", "side-effects", "safety", "pharmacology", "context")
+VERDICTS = ("supported", "mixed", "unsupported", "refuted")
+
+
+def sentence(rng: random.Random, n: int) -> str:
+    words = [rng.choice(WORDS) for _ in range(n)]
+    return " ".join(words).capitalize() + "."
+
+
+def paragraph(rng: random.Random, sentences: int) -> str:
+    return " ".join(sentence(rng, rng.randint(10, 22)) for _ in range(sentences))
+
+
+def q(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def make_site(folder: str, n_claims: int, seed: int = 1) -> None:
+    rng = random.Random(seed)
+    os.makedirs(os.path.join(folder, "claims"))
+    os.makedirs(os.path.join(folder, "sources"))
+    shutil.copytree(os.path.join(ROOT, "templates"), os.path.join(folder, "templates"))
+    with open(os.path.join(folder, "site.yaml"), "w") as f:
+        f.write("title: Benchmark site\nbase_url: https://example.org/bench/\n"
+                "description: Synthetic content.\ndisclaimer: Not medical advice.\n"
+                "maintainers:\n  - name: Bench\n")
+    n_sources = max(4, n_claims // 10)
+    bib = []
+    for i in range(n_sources):
+        key = f"study{i:05d}"
+        kind = KINDS[i % len(KINDS)]
+        bib.append(f"@article{{{key},\n  author = {{Author, A. and Writer, B.}},\n"
+                   f"  title = {{{sentence(rng, 10)}}},\n  journal = {{Journal of Tests}},\n"
+                   f"  year = {{{2000 + i % 25}}},\n  volume = {{{i % 90 + 1}}},\n"
+                   f"  pages = {{{i}-{i + 9}}},\n  doi = {{10.1000/bench.{i}}}\n}}\n")
+        lines = [f"kind: {kind}", f"population: {q(sentence(rng, 12))}", f"n: {rng.randint(10, 400)}",
+                 "dose: 4.5 mg/day", "duration: 12 weeks", "comparator: Placebo",
+                 f"results: {q(paragraph(rng, 4))}", f"limitations: {q(paragraph(rng, 2))}",
+                 "verified_at:", "  - https://example.org/record"]
+        if kind in ("randomized-trial", "crossover-trial"):
+            lines += ["risk_of_bias:", "  randomization: low", "  deviations: low",
+                      "  missing_data: some-concerns", "  measurement: low", "  reporting: low",
+                      "  overall: some-concerns"]
+        lines.append("excerpts:")
+        for e in range(3):
+            lines += [f"  - id: ex{e}", f"    text: {q(paragraph(rng, 2))}", "    locator: Abstract"]
+        with open(os.path.join(folder, "sources", f"{key}.yaml"), "w") as f:
+            f.write("\n".join(lines) + "\n")
+    # One popular article with one excerpt per 20 claims.
+    n_art = max(1, n_claims // 20)
+    bib.append("@misc{article0,\n  title = {A popular article},\n  howpublished = {Web}\n}\n")
+    lines = ["kind: popular-article", "publisher: Nobody", "interests: None",
+             "fulltext:", "  file: article0.txt", "  sha256: " + "0" * 64, "excerpts:"]
+    for e in range(n_art):
+        lines += [f"  - id: a{e}", f"    text: {q(sentence(rng, 15))}", "    locator: Body"]
+    with open(os.path.join(folder, "sources", "article0.yaml"), "w") as f:
+        f.write("\n".join(lines) + "\n")
+    with open(os.path.join(folder, "sources", "references.bib"), "w") as f:
+        f.write("\n".join(bib))
+    for c in range(n_claims):
+        refs = sorted(rng.sample(range(n_sources), 3))
+        lines = [f"title: {q(sentence(rng, 7)[:-1])}", f"statement: {q(sentence(rng, 18))}",
+                 f"topic: {TOPICS[c % len(TOPICS)]}", f"verdict: {VERDICTS[c % 4]}", "evidence:"]
+        for r in refs:
+            lines += [f"  - source: study{r:05d}", f"    finding: {q(paragraph(rng, 2))}",
+                      "    direction: supports", f"    excerpts: [study{r:05d}#ex{c % 3}]",
+                      "    effect: {outcome: Pain, measure: SMD, value: -0.4, ci_low: -0.8, "
+                      "ci_high: 0.0, n: 80}"]
+        lines += ["grading:",
+                  f"  risk_of_bias: {{rating: serious, reason: {q(paragraph(rng, 2))}}}",
+                  f"  imprecision: {{rating: serious, reason: {q(paragraph(rng, 1))}}}",
+                  f"summary: {q(paragraph(rng, 6) + chr(10) * 2 + paragraph(rng, 5))}",
+                  f"seen_in: [article0#a{c // 20}]" if c // 20 < n_art else "seen_in: []",
+                  f"related: [claim{(c + 1) % n_claims:05d}]" if n_claims > 1 else "related: []",
+                  "reviewed: {date: 2026-01-01, reviewer: Bench}"]
+        with open(os.path.join(folder, "claims", f"claim{c:05d}.yaml"), "w") as f:
+            f.write("\n".join(lines) + "\n")
+
+
+def tree_rss_kb(pid: int) -> int:
+    """Resident memory of a process and all its descendants, in kB, from /proc."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        children.setdefault(ppid, []).append(int(entry))
+    total, stack = 0, [pid]
+    while stack:
+        p = stack.pop()
+        try:
+            with open(f"/proc/{p}/status") as f:
+                for line in f:
+                    if line.startswith("VmRSS:"):
+                        total += int(line.split()[1])
+        except OSError:
+            pass
+        stack.extend(children.get(p, []))
+    return total
+
+
+def run_build(site: str, extra: list[str]) -> tuple[float, int, str]:
+    cmd = [sys.executable, "-m", "ldn_site", "build", "--root", site, "-o",
+           os.path.join(site, "_site")] + extra
+    env = dict(os.environ, SOURCE_DATE_EPOCH="1767225600")
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env,
+                            text=True)
+    peak = 0
+    done = threading.Event()
+
+    def sample():
+        nonlocal peak
+        while not done.is_set():
+            peak = max(peak, tree_rss_kb(proc.pid))
+            time.sleep(0.01)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    out, _ = proc.communicate()
+    wall = time.perf_counter() - start
+    done.set()
+    sampler.join()
+    if proc.returncode != 0:
+        raise SystemExit(f"build failed:\n{out[-3000:]}")
+    return wall, peak, out.strip().splitlines()[-1]
+
+
+def count_pages(site: str) -> int:
+    return sum(1 for _, _, files in os.walk(os.path.join(site, "_site"))
+               for name in files if name.endswith(".html"))
+
+
+def report(label: str, site: str, runs: int, extra: list[str]) -> None:
+    for run in range(runs):
+        cache = "cold cache" if run == 0 and "--no-cache" not in extra else "warm cache"
+        if "--no-cache" in extra:
+            cache = "no cache"
+        wall, peak, last = run_build(site, extra)
+        pages = count_pages(site)
+        print(f"{label:>16} | run {run + 1} ({cache:10}) | {pages:6d} pages | {wall:7.2f} s | "
+              f"{pages / wall:8.0f} pages/s | peak {peak / 1024:6.0f} MB")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--claims", type=int, action="append",
+                        help="number of synthetic claims (repeatable; default 1000 and 10000)")
+    parser.add_argument("--runs", type=int, default=2,
+                        help="builds per site: the first with a cold Markdown cache")
+    parser.add_argument("--real", action="store_true", help="benchmark the repository's site")
+    parser.add_argument("--jobs", type=int, help="pass --jobs to ldn-site build")
+    parser.add_argument("--keep", action="store_true", help="keep the generated sites")
+    args = parser.parse_args()
+    extra = ["--jobs", str(args.jobs)] if args.jobs else []
+    print(f"machine: {os.cpu_count()} cores; python {sys.version.split()[0]}")
+    if args.real:
+        tmp = tempfile.mkdtemp(prefix="ldn-bench-real-")
+        shutil.copytree(ROOT, os.path.join(tmp, "site"),
+                        ignore=shutil.ignore_patterns(".git", ".venv", "_site", ".ldn-site-cache",
+                                                      "node_modules", "bench-out"))
+        report("real site", os.path.join(tmp, "site"), args.runs, extra)
+        shutil.rmtree(tmp)
+        return
+    for n in args.claims or [1000, 10000]:
+        tmp = tempfile.mkdtemp(prefix=f"ldn-bench-{n}-")
+        t0 = time.perf_counter()
+        make_site(tmp, n)
+        print(f"generated {n} claims in {time.perf_counter() - t0:.1f} s at {tmp}")
+        report(f"{n} claims", tmp, args.runs, extra)
+        if not args.keep:
+            shutil.rmtree(tmp)
+
+
+if __name__ == "__main__":
+    main()
