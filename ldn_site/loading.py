@@ -115,45 +115,45 @@ def load_config(root: str, diags: list) -> Config | None:
     return config
 
 
-def load_claims(root: str, diags: list, broken: set) -> list[Claim]:
-    claims = []
+def _load_folder(root: str, folder: str, cls, pattern: re.Pattern, what: str, diags: list,
+                 broken: set) -> dict[str, object]:
+    """Load every ``<id>.yaml`` in a folder as ``cls``; the file name is the id."""
     rels = []
-    for rel in _yaml_files(root, CLAIMS_DIR, diags):
+    for rel in _yaml_files(root, folder, diags):
         ident = os.path.basename(rel)[: -len(".yaml")]
-        if not _ID.match(ident):
+        if pattern.match(ident):
+            rels.append(rel)
+        else:
             diags.append(error(rel, 1, "invalid-id",
-                               f"claim id '{ident}' (the file name) must be lowercase letters, "
-                               "digits and single hyphens"))
-            continue
-        rels.append(rel)
-    for rel, claim in zip(rels, _load_many(root, rels, Claim, diags)):
+                               f"{what} '{ident}' (the file name) {_RULES[what]}"))
+    loaded = {}
+    for rel, value in zip(rels, _load_many(root, rels, cls, diags)):
         ident = os.path.basename(rel)[: -len(".yaml")]
-        if claim is None:
+        if value is None:
             broken.add(ident)
         else:
-            claim.id, claim.path = ident, rel
-            claims.append(claim)
-    return claims
+            loaded[ident] = value
+            value.path = rel
+    return loaded
+
+
+_RULES = {
+    "claim id": "must be lowercase letters, digits and single hyphens",
+    "source key": "must be a lowercase BibTeX key: letters, digits, hyphens and underscores",
+}
+
+
+def load_claims(root: str, diags: list, broken: set) -> list[Claim]:
+    claims = _load_folder(root, CLAIMS_DIR, Claim, _ID, "claim id", diags, broken)
+    for ident, claim in claims.items():
+        claim.id = ident
+    return list(claims.values())
 
 
 def load_sources(root: str, diags: list, broken: set) -> dict[str, Source]:
-    sources = {}
-    rels = []
-    for rel in _yaml_files(root, SOURCES_DIR, diags):
-        key = os.path.basename(rel)[: -len(".yaml")]
-        if not _BIBKEY.match(key):
-            diags.append(error(rel, 1, "invalid-id",
-                               f"source key '{key}' (the file name) must be a lowercase BibTeX "
-                               "key: letters, digits, hyphens and underscores"))
-            continue
-        rels.append(rel)
-    for rel, source in zip(rels, _load_many(root, rels, Source, diags)):
-        key = os.path.basename(rel)[: -len(".yaml")]
-        if source is None:
-            broken.add(key)
-        else:
-            source.key, source.path = key, rel
-            sources[key] = source
+    sources = _load_folder(root, SOURCES_DIR, Source, _BIBKEY, "source key", diags, broken)
+    for key, source in sources.items():
+        source.key = key
     return sources
 
 
