@@ -1,68 +1,125 @@
 """The ``ldn-site`` command line: the only code that prints or chooses an exit code.
 
-Owns argument parsing (click), turning results into text, GitHub annotations or JSON, and exit
-codes: 0 when clean, 1 when the content has errors, 2 for usage errors. All work is delegated
-to the pipeline; an unexpected exception is a bug and is allowed to show its traceback.
+Owns argument parsing (click), turning results into text, GitHub annotations, Markdown or
+JSON, and exit codes: 0 when clean, 1 when the content has errors (or ``new`` refuses to
+overwrite, or ``schema --check`` finds a stale file), 2 for usage errors. All work is delegated
+to the other modules; an unexpected exception is a bug and is allowed to show its traceback.
 """
 
 from __future__ import annotations
 
+import datetime
 import json
 import os
+import re
+import signal
 import sys
 
 import click
 
-from ldn_site import __version__, pipeline
-from ldn_site.diagnostics import has_errors, sort_diagnostics, summarize
+from ldn_site import __version__, diffing, loading, pipeline, scaffolding, serving
+from ldn_site.coverage import compute_coverage, format_coverage
+from ldn_site.diagnostics import ERROR, WARNING, has_errors, sort_diagnostics, summarize
+from ldn_site.model import BIBKEY_PATTERN, ID_PATTERN
+from ldn_site.validation import validate_content
 
 FORMATS = ("text", "github", "json")
+ROOT_OPTION = click.option("--root", default=".", show_default=True,
+                           type=click.Path(file_okay=False),
+                           help="Repository root holding site.yaml, claims/ and sources/.")
+
+
+# --- diagnostics -----------------------------------------------------------------------------
+
+def _github_property(text: str) -> str:
+    # Workflow-command property values escape %, CR, LF, ":" and ",".
+    return (text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+            .replace(":", "%3A").replace(",", "%2C"))
+
+
+def _github_data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def format_github(d, root: str = ".") -> str:
+    """One GitHub Actions annotation. Paths are made relative to the working directory (the
+    checkout's root in a workflow), so annotations land on the pull request's lines even when
+    --root points into a subfolder. Line 0 means the whole file: no line is given then."""
+    path = os.path.normpath(os.path.join(root, d.path)) if root not in ("", ".") else d.path
+    props = [f"file={_github_property(path)}"]
+    if d.line > 0:
+        props.append(f"line={d.line}")
+    props.append(f"title={_github_property(f'ldn-site {d.code}')}")
+    return f"::{d.severity} {','.join(props)}::{_github_data(d.message)}"
 
 
 def _emit(diagnostics, fmt: str, root: str = ".") -> None:
     diags = sort_diagnostics(diagnostics)
     if fmt == "json":
-        click.echo(json.dumps({"diagnostics": [d.as_dict() for d in diags],
-                               "summary": summarize(diags),
-                               "ok": not has_errors(diags)}, indent=2))
+        click.echo(json.dumps({
+            "diagnostics": [d.as_dict() for d in diags],
+            "errors": sum(1 for d in diags if d.severity == ERROR),
+            "warnings": sum(1 for d in diags if d.severity == WARNING),
+            "summary": summarize(diags),
+            "ok": not has_errors(diags)}, indent=2, ensure_ascii=False))
         return
     for d in diags:
-        if fmt == "github":
-            # Workflow commands: property values escape %, \r, \n, ":" and ",".
-            def prop(s: str) -> str:
-                return (s.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-                        .replace(":", "%3A").replace(",", "%2C"))
-            msg = f"{d.message} [{d.code}]".replace("%", "%25").replace("\n", "%0A")
-            click.echo(f"::{d.severity} file={prop(d.path)},line={max(d.line, 1)},"
-                       f"title={prop(d.code)}::{msg}")
-        else:
-            click.echo(d.format())
+        click.echo(format_github(d, root) if fmt == "github" else d.format())
+    # In a workflow the annotations are the output; the count goes to the log only.
     click.echo(summarize(diags), err=fmt == "github")
+
+
+def _today(value: str | None) -> datetime.date:
+    """The date review ages are measured against: --today, else SOURCE_DATE_EPOCH, else the
+    calendar. (The site itself never reads the calendar; see pipeline.build_date.)"""
+    if value:
+        return datetime.date.fromisoformat(value)
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if epoch.isdigit():
+        return datetime.datetime.fromtimestamp(int(epoch), datetime.timezone.utc).date()
+    return datetime.date.today()
+
+
+def _date_option(ctx, param, value):
+    if value is None:
+        return None
+    try:
+        datetime.date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter("must be a date, YYYY-MM-DD") from None
+    return value
 
 
 @click.group()
 @click.version_option(__version__, prog_name="ldn-site")
 def main() -> None:
-    """Build and check the ldn-site evidence review."""
+    """Build and check the ldn-site evidence review.
+
+    Run from the repository root. Contributors: `ldn-site new claim <id>` to start a claim,
+    `ldn-site check` to validate, `ldn-site serve` to preview while editing."""
 
 
 @main.command()
-@click.option("--root", default=".", show_default=True, type=click.Path(file_okay=False),
-              help="Repository root holding site.yaml, claims/ and sources/.")
+@ROOT_OPTION
 @click.option("--texts", "texts", type=click.Path(exists=True, file_okay=False),
               help="Folder of full texts: verify every excerpt of a source whose text is "
                    "there appears in it verbatim.")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text",
-              show_default=True, help="Output format for the diagnostics.")
-def check(root: str, texts: str | None, fmt: str) -> None:
+              show_default=True,
+              help="text for people, github for GitHub Actions annotations on the pull "
+                   "request's lines, json for tools.")
+@click.option("--today", callback=_date_option, metavar="YYYY-MM-DD",
+              help="Measure review ages against this date (default: SOURCE_DATE_EPOCH, else "
+                   "today). Reviews older than review_max_age_days in site.yaml are due.")
+def check(root: str, texts: str | None, fmt: str, today: str | None) -> None:
     """Validate all content; list every problem, sorted, then a count."""
-    result = pipeline.check_site(root, texts_dir=texts)
+    result = pipeline.check_site(root, texts_dir=texts, today=_today(today))
     _emit(result.diagnostics, fmt, root)
     sys.exit(1 if has_errors(result.diagnostics) else 0)
 
 
 @main.command()
-@click.option("--root", default=".", show_default=True, type=click.Path(file_okay=False))
+@ROOT_OPTION
 @click.option("--output", "-o", type=click.Path(file_okay=False),
               help="Where to write the site (default: output_dir from site.yaml).")
 @click.option("--jobs", "-j", type=click.IntRange(min=1),
@@ -78,6 +135,208 @@ def build(root: str, output: str | None, jobs: int | None, no_cache: bool) -> No
         sys.exit(1)
     click.echo(f"built {result.pages} pages ({result.files} files) into "
                f"{os.path.relpath(result.output)} in {result.seconds:.2f}s")
+
+
+# --- new -------------------------------------------------------------------------------------
+
+def _require_root(root: str) -> None:
+    if not os.path.isfile(os.path.join(root, loading.CONFIG_FILE)):
+        raise click.UsageError(f"no {loading.CONFIG_FILE} in {os.path.abspath(root)}: run "
+                               "ldn-site from the repository root (or pass --root)")
+
+
+def _create(root: str, rel: str, text: str) -> None:
+    path = os.path.join(root, rel)
+    if not pipeline.create_file(path, text):
+        click.echo(f"{rel} already exists; nothing was written (ldn-site new never "
+                   "overwrites a file)", err=True)
+        sys.exit(1)
+    click.echo(f"created {rel}")
+
+
+@main.group()
+def new() -> None:
+    """Start a new claim or source record from a commented skeleton."""
+
+
+@new.command("claim")
+@click.argument("claim_id")
+@ROOT_OPTION
+@click.option("--today", callback=_date_option, metavar="YYYY-MM-DD",
+              help="Date to pre-fill as the review date (default: today).")
+def new_claim(claim_id: str, root: str, today: str | None) -> None:
+    """Write claims/CLAIM_ID.yaml: a skeleton to fill in. Never overwrites anything."""
+    if not re.match(ID_PATTERN, claim_id):
+        raise click.BadParameter("a claim id is lowercase letters and digits in words joined "
+                                 "by single hyphens, such as ldn-reduces-pain",
+                                 param_hint="CLAIM_ID")
+    _require_root(root)
+    rel = f"{loading.CLAIMS_DIR}/{claim_id}.yaml"
+    _create(root, rel, scaffolding.claim_skeleton(claim_id, today or _today(None).isoformat()))
+    click.echo("Next: fill in every empty value \"\", then run `ldn-site check` (it lists each "
+               "one left, by line) and `ldn-site serve` to preview the page.")
+
+
+@new.command("source")
+@click.argument("bibkey")
+@ROOT_OPTION
+def new_source(bibkey: str, root: str) -> None:
+    """Write sources/BIBKEY.yaml: a skeleton to fill in. Never overwrites anything."""
+    if not re.match(BIBKEY_PATTERN, bibkey):
+        raise click.BadParameter("a BibTeX key is lowercase letters, digits, hyphens and "
+                                 "underscores, such as younger2013lowdose",
+                                 param_hint="BIBKEY")
+    _require_root(root)
+    rel = f"{loading.SOURCES_DIR}/{bibkey}.yaml"
+    _create(root, rel, scaffolding.source_skeleton(bibkey))
+    if bibkey in loading.load_bib_keys(root):
+        click.echo(f"{loading.BIB_FILE} already has the entry {bibkey}.")
+    else:
+        click.echo(f"Next: add its citation to {loading.BIB_FILE}, filling in only what you can "
+                   "see on the source itself (PubMed, the journal, the registry):\n")
+        click.echo(scaffolding.bibtex_stub(bibkey))
+    click.echo("Then fill in every empty value \"\" and run `ldn-site check`.")
+
+
+# --- serve -----------------------------------------------------------------------------------
+
+def _report_rebuild(rebuild: serving.Rebuild) -> None:
+    stamp = datetime.datetime.now().strftime("%H:%M:%S")  # the terminal only, never the site
+    what = f" ({', '.join(rebuild.changed)})" if rebuild.changed else ""
+    errors = [d for d in rebuild.diagnostics if d.severity == ERROR]
+    if rebuild.ok:
+        warnings = len(rebuild.diagnostics)
+        note = f", {warnings} warning{'s' if warnings != 1 else ''}" if warnings else ""
+        click.echo(f"[{stamp}] built {rebuild.pages} pages in {rebuild.seconds:.2f}s{what}{note}")
+        return
+    for d in errors:
+        click.echo(d.format())
+    if rebuild.crash:
+        click.echo(rebuild.crash, err=True)
+    if rebuild.has_site:
+        click.echo(f"[{stamp}] build failed{what}: {summarize(rebuild.diagnostics)}; still "
+                   "serving the last good site (the problems are shown on every page)")
+    else:
+        click.echo(f"[{stamp}] build failed{what}: {summarize(rebuild.diagnostics)}; nothing to "
+                   "serve until it builds (every page lists the problems meanwhile)")
+
+
+@main.command()
+@ROOT_OPTION
+@click.option("--port", "-p", type=click.IntRange(0, 65535), default=8000, show_default=True,
+              help="Port on 127.0.0.1 (0: any free port).")
+@click.option("--search", is_flag=True,
+              help="Also build the search index on every rebuild (slower; without it the "
+                   "preview's search page finds nothing).")
+def serve(root: str, port: int, search: bool) -> None:
+    """Preview the site while you edit: build into a temporary folder, serve it on
+    127.0.0.1, rebuild when a claim, source, template or site.yaml changes, and reload the
+    page in the browser. A broken edit is shown here and on the page; the last good site
+    keeps being served. Stop with Ctrl-C."""
+    _require_root(root)
+    server = serving.PreviewServer(root, port=port, report=_report_rebuild, search=search)
+
+    def stop(signum, frame):  # SIGTERM cleans up like Ctrl-C: the temporary site is removed
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        server.start()
+    except OSError as exc:
+        click.echo(f"cannot serve on 127.0.0.1:{port}: {exc.strerror or exc}; choose another "
+                   "port with --port", err=True)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        sys.exit(130)
+    try:
+        click.echo(f"serving {server.url} (watching {os.path.abspath(root)}; Ctrl-C to stop)")
+        server.wait()
+    except KeyboardInterrupt:
+        click.echo("stopped")
+    finally:
+        server.close()
+
+
+# --- schema ----------------------------------------------------------------------------------
+
+@main.command()
+@ROOT_OPTION
+@click.option("--check", "check_only", is_flag=True,
+              help="Write nothing; exit 1 if a committed schema differs from the model.")
+def schema(root: str, check_only: bool) -> None:
+    """Export the JSON Schemas of claims, sources and site.yaml into schema/.
+
+    They are generated from the same model the validator uses. Content files point at them in
+    their first line (# yaml-language-server: $schema=...), so editors complete and underline
+    fields."""
+    folder = os.path.join(root, scaffolding.SCHEMA_DIR)
+    texts = scaffolding.schema_texts()
+    if check_only:
+        stale = []
+        committed = loading.read_texts(folder, texts)
+        for name, text in sorted(texts.items()):
+            current = committed[name]
+            if current != text:
+                stale.append(name)
+                click.echo(f"{scaffolding.SCHEMA_DIR}/{name}: "
+                           f"{'missing' if current is None else 'stale'}; run `ldn-site schema`")
+        if stale:
+            sys.exit(1)
+        click.echo(f"{len(texts)} schemas are up to date")
+        return
+    changed = pipeline.write_files(folder, texts)
+    for name in changed:
+        click.echo(f"wrote {scaffolding.SCHEMA_DIR}/{name}")
+    if not changed:
+        click.echo(f"{len(texts)} schemas are up to date")
+
+
+# --- diff ------------------------------------------------------------------------------------
+
+@main.command()
+@click.argument("ref")
+@ROOT_OPTION
+@click.option("--format", "fmt", type=click.Choice(("text", "markdown", "json")),
+              default="text", show_default=True,
+              help="markdown makes a pull-request comment.")
+@click.option("--all", "include_other", is_flag=True,
+              help="Also list claims whose only changes are in other fields (topic, seen_in, "
+                   "review date...).")
+def diff(ref: str, root: str, fmt: str, include_other: bool) -> None:
+    """List the claims whose verdict, certainty, grading, evidence or wording changed since
+    the git revision REF (a branch, tag or commit), for reviewers and pull-request comments.
+    The working tree is compared, uncommitted edits included."""
+    old, old_diags = loading.load_content_at_ref(root, ref)
+    if old is None:
+        for d in old_diags:
+            click.echo(f"{d.path}: error: {d.message} [{d.code}]", err=True)
+        sys.exit(2)
+    new = pipeline.check_site(root)
+    old_grades = validate_content(old).grades
+    diffs = diffing.diff_claims(old, old_grades, new.content, new.validated.grades,
+                                include_other=include_other)
+    total = len(new.content.claims)
+    if fmt == "json":
+        click.echo(json.dumps({"ref": ref, "claims": total,
+                               "changed": [d.as_dict() for d in diffs]},
+                              indent=2, ensure_ascii=False))
+    elif fmt == "markdown":
+        click.echo(diffing.format_markdown(diffs, ref, total), nl=False)
+    else:
+        click.echo(diffing.format_text(diffs, ref, total))
+    if has_errors(new.diagnostics):
+        click.echo(f"note: the working tree has content errors ({summarize(new.diagnostics)}); "
+                   "run `ldn-site check`", err=True)
+
+
+# --- coverage --------------------------------------------------------------------------------
+
+@main.command()
+@ROOT_OPTION
+def coverage(root: str) -> None:
+    """How completely the popular articles are reviewed, per article and per topic."""
+    result = pipeline.check_site(root)
+    click.echo(format_coverage(*compute_coverage(result.content, result.validated.grades)))
 
 
 if __name__ == "__main__":  # pragma: no cover

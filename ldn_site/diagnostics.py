@@ -24,7 +24,8 @@ class Diagnostic:
     code: str
 
     def format(self) -> str:
-        return f"{self.path}:{self.line}: {self.severity}: {self.message} [{self.code}]"
+        return (f"{_one_line(self.path)}:{self.line}: {self.severity}: {_one_line(self.message)} "
+                f"[{self.code}]")
 
     def as_dict(self) -> dict:
         return {
@@ -34,6 +35,16 @@ class Diagnostic:
             "code": self.code,
             "message": self.message,
         }
+
+
+def _one_line(text: str) -> str:
+    """Messages quote content, and content can hold control characters (a link written
+    ``java&#10;script:`` decodes to a newline); escape them so that a diagnostic is always
+    exactly one line and hidden characters become visible."""
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii")
+                   for ch in text)
 
 
 def error(path: str, line: int, code: str, message: str) -> Diagnostic:

@@ -10,12 +10,17 @@ spans files (``validation`` does) and never writes.
 from __future__ import annotations
 
 import hashlib
+import io
+import logging
 import multiprocessing
 import os
 import re
+import subprocess
+import tarfile
+import tempfile
 
 import bibtexparser
-from bibtexparser.model import DuplicateBlockKeyBlock
+from bibtexparser.model import DuplicateBlockKeyBlock, DuplicateFieldKeyBlock
 
 from ldn_site.diagnostics import Diagnostic, error
 from ldn_site.model import ID_PATTERN, BIBKEY_PATTERN, BibEntry, Claim, Config, Content, Source
@@ -27,6 +32,10 @@ CLAIMS_DIR = "claims"
 SOURCES_DIR = "sources"
 TEMPLATES_DIR = "templates"
 BIB_FILE = "sources/references.bib"
+
+# bibtexparser logs every broken block to stderr through logging's last-resort handler; the
+# same problem is reported here as a located diagnostic, and only the CLI may print.
+logging.getLogger("bibtexparser").addHandler(logging.NullHandler())
 
 _ID = re.compile(ID_PATTERN)
 _BIBKEY = re.compile(BIBKEY_PATTERN)
@@ -178,11 +187,32 @@ def parse_bibtex(text: str, rel: str) -> tuple[dict[str, BibEntry], list[Diagnos
             where = f" (first defined on line {first.line})" if first else ""
             diags.append(error(rel, line, "duplicate-id",
                                f"duplicate BibTeX key '{block.key}'{where}"))
+        elif isinstance(block, DuplicateFieldKeyBlock):
+            # bibtexparser's own message names its Python API; say what is wrong instead. The
+            # entry itself is kept (last value wins, it is an error anyway), so that every
+            # reference to it does not cascade into "unknown BibTeX key" errors.
+            entry = block.ignore_error_block
+            names = ", ".join(f"'{k}'" for k in sorted(block.duplicate_keys))
+            diags.append(error(rel, line, "duplicate-key",
+                               f"BibTeX entry '{entry.key}' has the field {names} more than once"))
+            if entry.key not in entries:
+                entries[entry.key] = BibEntry(entry.key, entry.entry_type.lower(),
+                                              {f.key.lower(): str(f.value) for f in entry.fields},
+                                              line)
         else:
-            reason = str(getattr(block, "error", "") or "syntax error").strip().splitlines()[-1]
             diags.append(error(rel, line, "bibtex-syntax",
-                               f"unparsable BibTeX entry: {reason}"))
+                               f"unparsable BibTeX entry: {_bibtex_reason(block)}"))
     return entries, diags
+
+
+def _bibtex_reason(block) -> str:
+    """The parser's reason for a failed block. BlockAbortedException keeps it in
+    ``abort_reason`` and its str() is empty, which used to crash the loader with an
+    IndexError; fall back to a generic text rather than ever raising."""
+    exc = getattr(block, "error", None)
+    reason = getattr(exc, "abort_reason", None) or (str(exc) if exc is not None else "")
+    lines = [ln.strip() for ln in str(reason).splitlines() if ln.strip()]
+    return lines[0] if lines else "syntax error"
 
 
 def load_templates(root: str, diags: list) -> dict[str, str]:
@@ -240,3 +270,73 @@ def load_fulltexts(folder: str) -> dict[str, str | None]:
         texts[name] = text
         texts["sha256:" + hashlib.sha256(data).hexdigest()] = text
     return {k: texts[k] for k in sorted(texts)}
+
+
+def load_content_at_ref(root: str, ref: str) -> tuple[Content | None, list[Diagnostic]]:
+    """Read the content as it was at the git revision ``ref`` (for ``ldn-site diff``).
+
+    The tree of ``root`` at that revision is taken with ``git archive``, unpacked into a
+    temporary folder that is removed again, and loaded exactly like the working tree, so the
+    two are compared by the same rules. Returns None with an error when git cannot give it."""
+    def git(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(["git", "-C", root, *args], capture_output=True, check=False)
+
+    where = f"git revision '{ref}'"
+    try:
+        top = git("rev-parse", "--show-prefix")
+    except OSError as exc:
+        return None, [error(where, 0, "git-unavailable", f"cannot run git: {exc.strerror}")]
+    if top.returncode != 0:
+        return None, [error(where, 0, "not-a-repository",
+                            f"{os.path.abspath(root)} is not inside a git repository")]
+    prefix = top.stdout.decode().strip()
+    toplevel = git("rev-parse", "--show-toplevel").stdout.decode().strip()
+    commit = git("rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
+    if commit.returncode != 0:
+        return None, [error(where, 0, "unknown-revision",
+                            f"'{ref}' is not a commit, branch or tag in this repository")]
+    sha = commit.stdout.decode().strip()
+    # From the top level: in a subfolder, git archive would limit itself to that folder again.
+    archive = subprocess.run(["git", "-C", toplevel, "archive", "--format=tar",
+                              f"{sha}:{prefix}" if prefix else sha],
+                             capture_output=True, check=False)
+    if archive.returncode != 0:
+        message = archive.stderr.decode(errors="replace").strip().splitlines()
+        return None, [error(where, 0, "unknown-revision",
+                            f"cannot read the tree at '{ref}': "
+                            f"{message[-1] if message else 'git archive failed'}")]
+    wanted = (CONFIG_FILE, CLAIMS_DIR + "/", SOURCES_DIR + "/")
+    with tempfile.TemporaryDirectory(prefix="ldn-site-ref-") as tmp:
+        with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
+            members = [m for m in tar.getmembers()
+                       if m.name == CONFIG_FILE or m.name.startswith(wanted)]
+            tar.extractall(tmp, members=members, filter="data")
+        content, diags = load_content(tmp)
+    content.root = f"{ref}:{prefix}"
+    # The templates are not needed to compare claims, and were deliberately not unpacked.
+    diags = [d for d in diags if d.code != "missing-templates"]
+    return content, diags
+
+
+def load_bib_keys(root: str) -> set[str]:
+    """The BibTeX keys in sources/references.bib (empty when there is no such file); for
+    ``ldn-site new source``, which only needs to know whether an entry exists."""
+    diags: list[Diagnostic] = []
+    if not os.path.isfile(os.path.join(root, BIB_FILE)):
+        return set()
+    text = _read_text(root, BIB_FILE, diags) or ""
+    entries, _ = parse_bibtex(text, BIB_FILE)
+    return set(entries)
+
+
+def read_texts(folder: str, names) -> dict[str, str | None]:
+    """The text of each named file in ``folder``, None where it is missing or unreadable (for
+    ``ldn-site schema --check``, which compares the committed schemas with the model)."""
+    out: dict[str, str | None] = {}
+    for name in sorted(names):
+        try:
+            with open(os.path.join(folder, name), encoding="utf-8") as f:
+                out[name] = f.read()
+        except (OSError, UnicodeDecodeError):
+            out[name] = None
+    return out

@@ -10,6 +10,7 @@ outright. Pure: text in, text out, with a memo so unchanged Markdown is rendered
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from html.parser import HTMLParser
 
@@ -81,6 +82,12 @@ class _LinkCollector(HTMLParser):
 def find_unsafe_links(text: str) -> list[str]:
     """Link targets in the Markdown whose scheme is dangerous (javascript:, data:, vbscript:),
     found by rendering without sanitizing, so that entity tricks are decoded as a browser would."""
+    return list(_unsafe_links(str(text)))
+
+
+@functools.lru_cache(maxsize=8192)
+def _unsafe_links(text: str) -> tuple[str, ...]:
+    # Memoized: a long-running ``ldn-site serve`` re-validates the same texts on every rebuild.
     md = _new_parser()
     collector = _LinkCollector()
     collector.feed(md.convert(text))
@@ -89,4 +96,4 @@ def find_unsafe_links(text: str) -> list[str]:
         cleaned = "".join(ch for ch in url if not ch.isspace() and ord(ch) > 31).lower()
         if cleaned.startswith(tuple(s + ":" for s in UNSAFE_SCHEMES)):
             unsafe.append(url)
-    return unsafe
+    return tuple(unsafe)

@@ -16,22 +16,29 @@ import hashlib
 import json
 import multiprocessing
 import os
+import pickle
 import shutil
+import subprocess
+import sys
 import time
 from dataclasses import dataclass, field
 
 import jinja2
 
 from ldn_site import loading
+from ldn_site.citations import Citations, cache_stamp as citation_cache_stamp
 from ldn_site.diagnostics import Diagnostic, error, has_errors
 from ldn_site.markup import MarkdownRenderer
 from ldn_site.model import Content
-from ldn_site.rendering import MissingDisclaimer, make_environment, render_page
+from ldn_site.rendering import MissingDisclaimer, make_environment, minify_css, render_page
+from ldn_site.searchindex import IndexFormatError, canonicalize
 from ldn_site.validation import Validated, validate_content
 from ldn_site.views import Page, SiteViews
 
 CACHE_DIR = ".ldn-site-cache"
 CACHE_FILE = "markdown.json"
+CITATION_CACHE_FILE = "citations.json"
+SEARCH_DIR = "pagefind"
 STATIC_PREFIX = "static/"
 PARALLEL_THRESHOLD = 400  # below this many pages, starting worker processes costs more
 
@@ -87,27 +94,30 @@ def _cache_stamp() -> str:
     return f"{markdown.__version__}/{getattr(nh3, '__version__', '')}/{code}"
 
 
-def _load_cache(root: str) -> dict[str, str]:
-    path = os.path.join(root, CACHE_DIR, CACHE_FILE)
+def _load_cache(root: str, name: str = CACHE_FILE, stamp: str | None = None) -> dict[str, str]:
+    path = os.path.join(root, CACHE_DIR, name)
     try:
         with open(path, encoding="utf-8") as f:
             data = json.load(f)
     except (OSError, ValueError):
         return {}
-    if not isinstance(data, dict) or data.get("stamp") != _cache_stamp():
+    expected = stamp if stamp is not None else _cache_stamp()
+    if not isinstance(data, dict) or data.get("stamp") != expected:
         return {}
     entries = data.get("entries")
     return entries if isinstance(entries, dict) else {}
 
 
-def _save_cache(root: str, entries: dict[str, str]) -> None:
+def _save_cache(root: str, entries: dict[str, str], name: str = CACHE_FILE,
+                stamp: str | None = None) -> None:
     folder = os.path.join(root, CACHE_DIR)
     try:
         os.makedirs(folder, exist_ok=True)
-        tmp = os.path.join(folder, f".{CACHE_FILE}.{os.getpid()}")
+        tmp = os.path.join(folder, f".{name}.{os.getpid()}")
         with open(tmp, "w", encoding="utf-8") as f:
-            json.dump({"stamp": _cache_stamp(), "entries": entries}, f, sort_keys=True)
-        os.replace(tmp, os.path.join(folder, CACHE_FILE))
+            json.dump({"stamp": stamp if stamp is not None else _cache_stamp(),
+                       "entries": entries}, f, sort_keys=True)
+        os.replace(tmp, os.path.join(folder, name))
     except OSError:
         pass  # the cache only saves time; a read-only checkout still builds
 
@@ -122,23 +132,55 @@ def _render_pages(indices: list[int]) -> tuple[int, list[str], dict[str, str]]:
     env: jinja2.Environment = _WORKER["env"]
     pages: list[Page] = _WORKER["pages"]
     staging: str = _WORKER["staging"]
+    # With keep_pages: the fingerprint of each page as published in ``previous`` (the output
+    # folder), and this build's fingerprints, adopted once this build is published.
+    memo: dict | None = _WORKER.get("keep_pages")
+    previous: str | None = _WORKER.get("previous")
+    fingerprints: dict = _WORKER.get("fingerprints", {})
     made_dirs = set()
     failures = []
     for i in indices:
         page = pages[i]
-        try:
-            html = render_page(env, page.template, views.context(page))
-        except MissingDisclaimer:
-            failures.append(page.path)
-            continue
+        context = views.context(page)
         target = os.path.join(staging, page.path)
         folder = os.path.dirname(target)
         if folder not in made_dirs:
             os.makedirs(folder, exist_ok=True)
             made_dirs.add(folder)
+        if memo is not None:
+            key = _fingerprint(_WORKER["env_key"], page.template, context)
+            if key is not None:
+                fingerprints[page.path] = key
+                # Same templates and view-model as the published page: reuse that file (a
+                # hard link costs far less than rendering and writing it again).
+                if previous and memo.get(page.path) == key and \
+                        _link(os.path.join(previous, page.path), target):
+                    continue
+        try:
+            html = render_page(env, page.template, context)
+        except MissingDisclaimer:
+            failures.append(page.path)
+            continue
         with open(target, "w", encoding="utf-8") as f:
             f.write(html)
     return len(indices), failures, views.md.added
+
+
+def _fingerprint(env_key: str, template: str, context: dict) -> bytes | None:
+    """A digest of everything a page is rendered from, or None if the context cannot be
+    pickled (that page is then simply rendered every time)."""
+    try:
+        return hashlib.sha256(pickle.dumps((env_key, template, context), protocol=5)).digest()
+    except (pickle.PicklingError, TypeError, AttributeError, RecursionError):
+        return None
+
+
+def _link(source: str, target: str) -> bool:
+    try:
+        os.link(source, target)
+    except OSError:
+        return False
+    return True
 
 
 def _jobs(requested: int | None, pages: int) -> int:
@@ -196,11 +238,32 @@ def _staging_dir(output: str) -> str:
     return os.path.join(parent, f".{name}.staging-{os.getpid()}")
 
 
+_ENVIRONMENTS: dict[str, jinja2.Environment] = {}
+
+
+def _environment(templates: dict[str, str]) -> tuple[str, jinja2.Environment]:
+    """The Jinja environment for these templates and their digest; the environment is kept
+    while they stay the same, so that a long-running ``ldn-site serve`` compiles each template
+    once rather than on every rebuild."""
+    key = hashlib.sha256(json.dumps(sorted(templates.items())).encode("utf-8")).hexdigest()
+    env = _ENVIRONMENTS.get(key)
+    if env is None:
+        _ENVIRONMENTS.clear()
+        env = _ENVIRONMENTS[key] = make_environment(templates)
+    return key, env
+
+
 def build_site(root: str, output: str | None = None, jobs: int | None = None,
-               use_cache: bool = True, keep_renderer: MarkdownRenderer | None = None
-               ) -> BuildResult:
+               use_cache: bool = True, keep_renderer: MarkdownRenderer | None = None,
+               search: bool = True, keep_pages: dict | None = None) -> BuildResult:
     """Validate and build the site at ``root`` into ``output`` (default: the config's
-    output_dir). Nothing is written unless the whole build succeeds."""
+    output_dir). Nothing is written unless the whole build succeeds. With ``search``, the
+    Pagefind index is built into the staging folder before it is published, so the search
+    index and the pages it points to always go live together. ``keep_pages`` is a dict the
+    caller keeps between builds into an output folder nobody else writes (as ``ldn-site
+    serve`` does): it holds a digest of each published page's templates and view-model, and a
+    page whose digest is unchanged is hard-linked from the published site instead of being
+    rendered and written again (in a single process; parallel workers render everything)."""
     started = time.perf_counter()
     timings = {}
     checked = check_site(root)
@@ -215,14 +278,21 @@ def build_site(root: str, output: str | None = None, jobs: int | None = None,
     cache = _load_cache(root) if use_cache else {}
     renderer = keep_renderer or MarkdownRenderer(cache)
     today = build_date(content).isoformat()
-    views = SiteViews(content, checked.validated.grades, renderer, today)
+    citation_stamp = citation_cache_stamp()
+    citations = Citations(content.bib, {k: src.kind for k, src in content.sources.items()},
+                          _load_cache(root, CITATION_CACHE_FILE, citation_stamp)
+                          if use_cache else None)
+    views = SiteViews(content, checked.validated.grades, renderer, today, citations)
     pages = views.pages()
-    env = make_environment({k: t for k, t in content.templates.items()
-                            if not k.startswith(STATIC_PREFIX)})
+    env_key, env = _environment({k: t for k, t in content.templates.items()
+                                 if not k.startswith(STATIC_PREFIX)})
     staging = _staging_dir(out)
     os.makedirs(staging)
     try:
-        _WORKER.update(views=views, env=env, pages=pages, staging=staging)
+        fingerprints: dict = {}
+        _WORKER.update(views=views, env=env, env_key=env_key, pages=pages, staging=staging,
+                       keep_pages=keep_pages, fingerprints=fingerprints,
+                       previous=out if keep_pages is not None and os.path.isdir(out) else None)
         n_jobs = _jobs(jobs, len(pages))
         t0 = time.perf_counter()
         if n_jobs == 1:
@@ -243,10 +313,26 @@ def build_site(root: str, output: str | None = None, jobs: int | None = None,
             shutil.rmtree(staging, ignore_errors=True)
             result.seconds = time.perf_counter() - started
             return result
+        t0 = time.perf_counter()
         files = _write_static(content, staging)
+        files += _write_files(staging, views.data_files())
+        timings["files"] = time.perf_counter() - t0
+        if search:
+            t0 = time.perf_counter()
+            problem = _index_search(staging)
+            timings["search"] = time.perf_counter() - t0
+            if problem:
+                result.diagnostics.append(error("templates", 0, "search-index", problem))
+                shutil.rmtree(staging, ignore_errors=True)
+                result.seconds = time.perf_counter() - started
+                return result
+            files += _count_files(os.path.join(staging, SEARCH_DIR))
         for _, _, added in outcomes:
             renderer.cache.update(added)
         _publish(staging, out)
+        if keep_pages is not None:  # (parallel workers' fingerprints are not seen here)
+            keep_pages.clear()
+            keep_pages.update(fingerprints)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
@@ -254,6 +340,8 @@ def build_site(root: str, output: str | None = None, jobs: int | None = None,
         _WORKER.clear()
     if use_cache and any(added for _, _, added in outcomes):
         _save_cache(root, renderer.cache)
+    if use_cache and citations.added:
+        _save_cache(root, citations.entries, CITATION_CACHE_FILE, citation_stamp)
     result.pages = len(pages)
     result.files = len(pages) + files
     result.written = True
@@ -269,8 +357,103 @@ def _write_static(content: Content, staging: str) -> int:
             target = os.path.join(staging, name[len(STATIC_PREFIX):])
             os.makedirs(os.path.dirname(target), exist_ok=True)
             with open(target, "w", encoding="utf-8") as f:
-                f.write(text)
+                f.write(minify_css(text) if name.endswith(".css") else text)
             count += 1
     with open(os.path.join(staging, "references.bib"), "w", encoding="utf-8") as f:
         f.write(content.bib_text)
     return count + 1
+
+
+# --- files for contributors (``ldn-site new`` and ``ldn-site schema``) ------------------------
+
+def create_file(path: str, text: str) -> bool:
+    """Create a new file holding ``text``; False, writing nothing, if anything already exists
+    at ``path``. Exclusive creation, so nothing is ever overwritten, even by a racing run."""
+    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+    try:
+        with open(path, "x", encoding="utf-8") as f:
+            f.write(text)
+    except FileExistsError:
+        return False
+    return True
+
+
+def write_files(folder: str, files: dict[str, str]) -> list[str]:
+    """Write each named text file into ``folder`` atomically (temporary file, then rename);
+    returns the names whose content changed, sorted. Unchanged files are not touched."""
+    os.makedirs(folder, exist_ok=True)
+    changed = []
+    for name, text in sorted(files.items()):
+        target = os.path.join(folder, name)
+        try:
+            with open(target, encoding="utf-8") as f:
+                if f.read() == text:
+                    continue
+        except OSError:
+            pass
+        tmp = os.path.join(folder, f".{name}.{os.getpid()}")
+        with open(tmp, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(tmp, target)
+        changed.append(name)
+    return changed
+
+
+def _write_files(staging: str, files: dict[str, str]) -> int:
+    """Write generated files (sitemap, feed, open data, ...) given as {path: text}."""
+    made = set()
+    for path, text in sorted(files.items()):
+        target = os.path.join(staging, path)
+        folder = os.path.dirname(target)
+        if folder not in made:
+            os.makedirs(folder, exist_ok=True)
+            made.add(folder)
+        # newline="" keeps the text's own line ends (the CSV's are CRLF by its standard).
+        with open(target, "w", encoding="utf-8", newline="") as f:
+            f.write(text)
+    return len(files)
+
+
+def _count_files(folder: str) -> int:
+    return sum(len(names) for _, _, names in os.walk(folder))
+
+
+def _index_search(staging: str) -> str | None:
+    """Build the Pagefind search index into staging/pagefind; a message if that failed.
+
+    Runs the Pagefind binary that the ``pagefind[bin]`` package ships, with the staging folder
+    as working directory so that no configuration file from elsewhere can change the index."""
+    cmd = [sys.executable, "-m", "pagefind", "--site", ".", "--output-subdir", SEARCH_DIR,
+           "--silent"]
+    try:
+        proc = subprocess.run(cmd, cwd=staging, capture_output=True, text=True, timeout=600,
+                              env=dict(os.environ, NO_COLOR="1"))
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return f"the search index could not be built: {exc}"
+    if proc.returncode != 0 or not os.path.isfile(os.path.join(staging, SEARCH_DIR,
+                                                               "pagefind.js")):
+        detail = (proc.stderr or proc.stdout).strip().splitlines()
+        return ("the search index could not be built (Pagefind: "
+                f"{detail[-1] if detail else f'exit code {proc.returncode}'}); "
+                "nothing was written")
+    # Pagefind orders its filter chunks randomly; put them in a canonical order so that two
+    # builds of the same content stay byte-identical.
+    folder = os.path.join(staging, SEARCH_DIR)
+    names = ["pagefind-entry.json"] + [n for n in os.listdir(folder) if n.endswith(".pf_meta")]
+    filter_dir = os.path.join(folder, "filter")
+    if os.path.isdir(filter_dir):
+        names += [f"filter/{n}" for n in os.listdir(filter_dir)]
+    files = {}
+    for name in names:
+        with open(os.path.join(folder, name), "rb") as f:
+            files[name] = f.read()
+    try:
+        write, remove = canonicalize(files)
+    except (IndexFormatError, KeyError, ValueError, OSError) as exc:
+        return f"the search index is not in the expected format ({exc}); nothing was written"
+    for name in remove:
+        os.remove(os.path.join(folder, name))
+    for name, data in write.items():
+        with open(os.path.join(folder, name), "wb") as f:
+            f.write(data)
+    return None

@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import functools
+import math
 import re
 import types
 import typing
@@ -145,15 +146,20 @@ def _convert_scalar(node: Node, tp, meta: dict, path: str, label: str, diags: li
                            f"'{label}' must be true or false, not '{raw}'"))
         return None
     if tp is int:
+        value = None
         if node.plain and _INT.match(raw):
-            value = int(raw)
-        else:
+            try:
+                value = int(raw)
+            except ValueError:  # over Python's 4300-digit limit: a crash before this guard
+                pass
+        if value is None:
             diags.append(error(path, node.line, "wrong-type",
                                f"'{label}' must be a whole number, not '{raw}'"))
             return None
         return _check_minimum(value, meta, node, path, label, diags)
     if tp is float:
-        if node.plain and (_INT.match(raw) or _FLOAT.match(raw)):
+        # float() turns an overlong number such as 1e999 into infinity; no effect is infinite.
+        if node.plain and (_INT.match(raw) or _FLOAT.match(raw)) and math.isfinite(float(raw)):
             value = float(raw)
         else:
             diags.append(error(path, node.line, "wrong-type",
@@ -244,7 +250,10 @@ def _value_schema(tp, meta: dict, defs: dict) -> dict:
     elif tp is float:
         out = {"type": "number"}
     else:
-        out = {"type": "string", "minLength": 1}
+        # A text field takes the literal characters of any scalar (``n: 12`` in a text field
+        # is the text "12"; see _convert_scalar), so an editor must not underline a number or
+        # true/false there. minLength and pattern apply to strings only, as JSON Schema says.
+        out = {"type": ["string", "number", "boolean"], "minLength": 1}
         if meta.get("choices"):
             out = {"enum": list(meta["choices"])}
         elif meta.get("pattern"):

@@ -47,14 +47,21 @@ def validate_content(content: Content, today: datetime.date | None = None,
     grades: dict[str, Grade] = {}
     for claim in sorted(content.claims, key=lambda c: c.id):
         _check_claim(claim, content, excerpt_index, claim_ids, cited, linked_excerpts, diags)
-        if all(item.source in sources for item in claim.evidence):
+        # An empty evidence list is already reported (too-few-items); grading it would only
+        # add a misleading "ungradable-evidence" for the same defect.
+        if claim.evidence and all(item.source in sources for item in claim.evidence):
             grade, grade_diags = grade_claim(claim, sources)
             diags.extend(grade_diags)
             if grade is not None:
                 grades[claim.id] = grade
         if today is not None and content.config is not None:
             _check_review_age(claim, today, content.config.review_max_age_days, diags)
+    # A claim file that failed to load may well cite a source or quote an excerpt; with one of
+    # those, "not cited" / "not in any seen_in" cannot be known, and would be false warnings.
+    usage_known = not content.broken_claims
     for key, source in sorted(sources.items()):
+        if not usage_known:
+            break
         if source.kind != "popular-article" and key not in cited:
             diags.append(warning(source.path, 1, "unused-source",
                                  f"source '{key}' is not cited by any claim's evidence"))
@@ -93,7 +100,7 @@ def _check_sources(content: Content, diags: list) -> None:
         if source.risk_of_bias is not None and source.kind not in RANDOMIZED_KINDS:
             diags.append(error(source.path, source.risk_of_bias.line, "invalid-value",
                                f"risk_of_bias applies to randomized evidence only; this source "
-                               f"is a {source.kind}"))
+                               f"is of kind {source.kind}"))
         if source.kind != "popular-article" and not source.verified_at:
             diags.append(error(source.path, 1, "missing-provenance",
                                "verified_at must list the public pages this record was checked "
@@ -164,7 +171,7 @@ def _check_claim(claim: Claim, content: Content, index: dict, claim_ids: set, ci
             if e.measure in v.RATIO_MEASURES and min(e.value, e.ci_low) <= 0:
                 diags.append(error(claim.path, e.line, "invalid-effect",
                                    f"effect: a {e.measure} must be greater than 0"))
-    if not any(item.excerpts for item in claim.evidence):
+    if claim.evidence and not any(item.excerpts for item in claim.evidence):  # else too-few-items
         diags.append(error(claim.path, claim.line, "missing-excerpt",
                            "the claim's evidence quotes no excerpt; at least one item needs "
                            "'excerpts' so readers can see the source's own words"))

@@ -1,0 +1,158 @@
+"""Metadata: the machine-readable faces of the site, built as strings.
+
+Owns schema.org JSON-LD (serialised so that it is valid JSON and safe inside a <script>),
+the sitemap, robots.txt, the Atom feed of reviews and the open-data files (data/claims.json,
+data/evidence.csv). Every builder takes plain values that ``views`` prepared and returns text;
+absolute addresses are made from the configured base URL, and the only dates are content dates
+or the build date the pipeline chose (never the wall clock). Pure: no I/O.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from xml.sax.saxutils import escape, quoteattr
+
+SCHEMA_CONTEXT = "https://schema.org"
+DATA_FORMAT = "ldn-site open data, version 1"
+
+# Verdicts as a schema.org Rating: 1 (worst, refuted) to 4 (best, supported).
+VERDICT_RATINGS = {"refuted": 1, "unsupported": 2, "mixed": 3, "supported": 4}
+
+EVIDENCE_COLUMNS = (
+    "claim_id", "claim_title", "topic", "verdict", "certainty", "source", "source_kind",
+    "source_title", "n", "dose", "duration", "direction", "risk_of_bias", "outcome", "measure",
+    "value", "ci_low", "ci_high", "effect_n", "excerpts", "claim_url", "source_url",
+)
+
+
+def json_ld(graph: list[dict]) -> str:
+    """A JSON-LD document for a <script type="application/ld+json"> element. '<', '>' and '&'
+    are written as \\u escapes: still the same JSON, but no text can close the script."""
+    doc = {"@context": SCHEMA_CONTEXT, "@graph": graph}
+    text = json.dumps(doc, ensure_ascii=False, separators=(",", ":"))
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def organization(name: str, url: str = "") -> dict:
+    org = {"@type": "Organization", "name": name}
+    if url:
+        org["url"] = url
+    return org
+
+
+def website(base_url: str, title: str, description: str, language: str) -> dict:
+    return {"@type": "WebSite", "@id": base_url + "#website", "url": base_url, "name": title,
+            "description": description, "inLanguage": language,
+            "potentialAction": {"@type": "SearchAction",
+                                "target": base_url + "search.html?q={search_term_string}",
+                                "query-input": "required name=search_term_string"}}
+
+
+def web_page(kind: str, url: str, name: str, description: str, base_url: str,
+             language: str, **extra) -> dict:
+    page = {"@type": kind, "@id": url, "url": url, "name": name, "description": description,
+            "inLanguage": language, "isPartOf": {"@id": base_url + "#website"}}
+    page.update({k: v for k, v in extra.items() if v not in (None, "", [], {})})
+    return page
+
+
+def claim_review(url: str, statement: str, reviewed: str, verdict: str, verdict_label: str,
+                 author: dict, article: dict) -> dict:
+    """A ClaimReview of one claim as one popular article makes it. The article is where the
+    claim appears: ``itemReviewed`` is the claim, with the article as its ``appearance``."""
+    return {"@type": "ClaimReview", "url": url, "claimReviewed": statement,
+            "datePublished": reviewed, "author": author,
+            "reviewRating": {"@type": "Rating", "ratingValue": VERDICT_RATINGS[verdict],
+                             "bestRating": 4, "worstRating": 1,
+                             "alternateName": verdict_label},
+            "itemReviewed": {"@type": "Claim", "appearance": article}}
+
+
+def scholarly_work(kind: str, name: str, url: str, authors: list[str], year: str,
+                   periodical: str, identifiers: dict[str, str], same_as: list[str],
+                   citation_text: str, pagination: str = "") -> dict:
+    work: dict = {"@type": kind, "name": name, "headline": name[:110], "url": url}
+    if authors:
+        work["author"] = [{"@type": "Person", "name": a} for a in authors]
+    if year:
+        work["datePublished"] = year
+    if periodical:
+        work["isPartOf"] = {"@type": "Periodical", "name": periodical}
+    if pagination:
+        work["pagination"] = pagination
+    if identifiers:
+        work["identifier"] = [{"@type": "PropertyValue", "propertyID": k, "value": v}
+                              for k, v in identifiers.items()]
+    if same_as:
+        work["sameAs"] = same_as
+    if citation_text:
+        work["citation"] = citation_text
+    return work
+
+
+# --- files ---------------------------------------------------------------------------------
+
+def sitemap(base_url: str, entries: list[tuple[str, str]]) -> str:
+    """entries: (path, lastmod date or '') in the order to list them."""
+    lines = ['<?xml version="1.0" encoding="UTF-8"?>',
+             '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">']
+    for path, lastmod in entries:
+        mod = f"<lastmod>{escape(lastmod)}</lastmod>" if lastmod else ""
+        lines.append(f"<url><loc>{escape(base_url + path)}</loc>{mod}</url>")
+    lines.append("</urlset>")
+    return "\n".join(lines) + "\n"
+
+
+def robots(base_url: str) -> str:
+    return f"User-agent: *\nAllow: /\n\nSitemap: {base_url}sitemap.xml\n"
+
+
+def atom_feed(base_url: str, title: str, subtitle: str, language: str, authors: list[str],
+              updated: str, entries: list[dict]) -> str:
+    """An Atom feed; each entry: url, title, summary, date (YYYY-MM-DD), category, label."""
+    def stamp(date: str) -> str:
+        return f"{date}T00:00:00Z"
+
+    out = ['<?xml version="1.0" encoding="utf-8"?>',
+           f'<feed xmlns="http://www.w3.org/2005/Atom" xml:lang={quoteattr(language)}>',
+           f"<title>{escape(title)}</title>",
+           f"<subtitle>{escape(subtitle)}</subtitle>",
+           '<link rel="self" type="application/atom+xml" '
+           f'href={quoteattr(base_url + "feed.xml")}/>',
+           f'<link rel="alternate" type="text/html" href={quoteattr(base_url)}/>',
+           f"<id>{escape(base_url)}</id>",
+           f"<updated>{stamp(updated)}</updated>"]
+    for name in authors:
+        out.append(f"<author><name>{escape(name)}</name></author>")
+    for e in entries:
+        out += ["<entry>",
+                f"<title>{escape(e['title'])}</title>",
+                f'<link rel="alternate" type="text/html" href={quoteattr(e["url"])}/>',
+                f"<id>{escape(e['url'])}</id>",
+                f"<updated>{stamp(e['date'])}</updated>",
+                f"<category term={quoteattr(e['category'])} label={quoteattr(e['label'])}/>",
+                f'<summary type="text">{escape(e["summary"])}</summary>',
+                "</entry>"]
+    out.append("</feed>")
+    return "\n".join(out) + "\n"
+
+
+def claims_json(site: dict, claims: list[dict]) -> str:
+    """One JSON document, with one claim per line: easy to diff, and each line is encoded by
+    the fast C encoder (``indent`` would switch json to its slow pure-Python one)."""
+    head = json.dumps({"format": DATA_FORMAT, "site": site}, ensure_ascii=False)[:-1]
+    body = ",\n".join(json.dumps(c, ensure_ascii=False) for c in claims)
+    return head + ', "claims": [\n' + body + "\n]}\n"
+
+
+def evidence_csv(rows: list[dict]) -> str:
+    """One row per piece of evidence of each claim (RFC 4180: CRLF line ends, quoted as
+    needed)."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=EVIDENCE_COLUMNS, lineterminator="\r\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: "" if row.get(k) is None else row[k] for k in EVIDENCE_COLUMNS})
+    return buffer.getvalue()

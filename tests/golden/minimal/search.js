@@ -1,0 +1,151 @@
+// ldn-site search: a small hand-written front end for the Pagefind index that `ldn-site build`
+// writes into pagefind/. Everything is on this site: no request leaves it. Without JavaScript
+// the page explains where else to look (see the <noscript> in search.html).
+const PAGE_SIZE = 10;
+const form = document.getElementById("search-form");
+const input = document.getElementById("q");
+const status = document.getElementById("search-status");
+const list = document.getElementById("search-results");
+const more = document.getElementById("search-more");
+const filterNames = ["type", "topic", "verdict", "certainty"];
+let pagefind = null;
+let results = [];
+let shown = 0;
+let generation = 0;
+
+function say(text) {
+  status.textContent = text;
+}
+
+function selectedFilters() {
+  const filters = {};
+  for (const name of filterNames) {
+    const value = form.elements[name].value;
+    if (value) filters[name] = value;
+  }
+  return filters;
+}
+
+// Pagefind's excerpt is the page's own text with <mark> around the matches; keep only those
+// two kinds of node so that nothing else from the index can become markup.
+function excerptNodes(html) {
+  const template = document.createElement("template");
+  template.innerHTML = html;
+  const out = document.createDocumentFragment();
+  for (const node of template.content.childNodes) {
+    if (node.nodeName === "MARK") {
+      const mark = document.createElement("mark");
+      mark.textContent = node.textContent;
+      out.append(mark);
+    } else {
+      out.append(document.createTextNode(node.textContent));
+    }
+  }
+  return out;
+}
+
+function render(data) {
+  const item = document.createElement("li");
+  const heading = document.createElement("h2");
+  const link = document.createElement("a");
+  link.href = data.url.replace(/^\//, "");
+  link.textContent = (data.meta && data.meta.title) || data.url;
+  heading.append(link);
+  item.append(heading);
+  const facts = [];
+  const type = data.filters && data.filters.type && data.filters.type[0];
+  if (type) facts.push(type);
+  if (data.meta && data.meta.verdict) facts.push("Verdict: " + data.meta.verdict);
+  if (data.meta && data.meta.certainty) facts.push("Certainty: " + data.meta.certainty);
+  if (facts.length) {
+    const p = document.createElement("p");
+    p.className = "facts-line";
+    p.textContent = facts.join(" · ");
+    item.append(p);
+  }
+  const excerpt = document.createElement("p");
+  excerpt.className = "excerpt-line";
+  excerpt.append(excerptNodes(data.excerpt || ""));
+  item.append(excerpt);
+  return item;
+}
+
+async function showMore() {
+  const mine = generation;
+  const batch = results.slice(shown, shown + PAGE_SIZE);
+  const data = await Promise.all(batch.map((r) => r.data()));
+  if (mine !== generation) return;
+  for (const d of data) list.append(render(d));
+  shown += batch.length;
+  more.hidden = shown >= results.length;
+}
+
+function describe(query, filters, count) {
+  const parts = Object.values(filters);
+  const what = query ? `“${query}”` : "all pages";
+  const within = parts.length ? ` (${parts.join(", ")})` : "";
+  if (count === 0) return `No results for ${what}${within}. Try fewer words or fewer filters.`;
+  return `${count} result${count === 1 ? "" : "s"} for ${what}${within}.`;
+}
+
+async function run() {
+  const query = input.value.trim();
+  const filters = selectedFilters();
+  const params = new URLSearchParams();
+  if (query) params.set("q", query);
+  for (const [k, v] of Object.entries(filters)) params.set(k, v);
+  const qs = params.toString();
+  history.replaceState(null, "", qs ? `?${qs}` : location.pathname);
+  const mine = ++generation;
+  list.replaceChildren();
+  more.hidden = true;
+  results = [];
+  shown = 0;
+  if (!query && !Object.keys(filters).length) {
+    say("Type a question or a word, or choose a filter.");
+    return;
+  }
+  if (!pagefind) return;
+  say("Searching…");
+  const search = await pagefind.search(query || null, { filters });
+  if (mine !== generation) return;
+  results = search ? search.results : [];
+  say(describe(query, filters, results.length));
+  await showMore();
+}
+
+async function start() {
+  const params = new URLSearchParams(location.search);
+  input.value = params.get("q") || "";
+  for (const name of filterNames) {
+    const value = params.get(name);
+    if (value && [...form.elements[name].options].some((o) => o.value === value)) {
+      form.elements[name].value = value;
+    }
+  }
+  try {
+    pagefind = await import("./pagefind/pagefind.js");
+    await pagefind.options({ baseUrl: "/", excerptLength: 24 });
+    await pagefind.init();
+  } catch (error) {
+    pagefind = null;
+    say("The search index could not be loaded (search works when the site is served over " +
+        "http, not opened as a file). Browse the evidence map or all claims instead.");
+    return;
+  }
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    run();
+  });
+  for (const name of filterNames) form.elements[name].addEventListener("change", run);
+  let timer = 0;
+  input.addEventListener("input", () => {
+    clearTimeout(timer);
+    timer = setTimeout(run, 250);
+  });
+  more.addEventListener("click", showMore);
+  document.documentElement.classList.add("search-ready");
+  run();
+}
+
+start();

@@ -1,0 +1,60 @@
+"""Deterministic output: the same content gives the same bytes, whatever the output folder,
+the checkout's location, the state of the Markdown cache or the number of worker processes."""
+
+from __future__ import annotations
+
+from conftest import read_tree, run_cli
+from ldn_site import pipeline
+
+
+def build(site, out, **kw) -> dict[str, bytes]:
+    result = pipeline.build_site(str(site), output=str(out), search=False, **kw)
+    assert result.written, [d.format() for d in result.diagnostics]
+    return read_tree(out)
+
+
+def assert_same_tree(a: dict[str, bytes], b: dict[str, bytes], what: str) -> None:
+    assert sorted(a) == sorted(b), what
+    differing = [rel for rel in a if a[rel] != b[rel]]
+    assert differing == [], f"{what}: {differing}"
+
+
+def test_builds_are_byte_identical_across_folders_cache_and_jobs(make_site, tmp_path):
+    site = make_site("minimal")
+    cache_file = site / pipeline.CACHE_DIR / pipeline.CACHE_FILE
+    assert not cache_file.exists()
+
+    cold = build(site, tmp_path / "cold")
+    assert cold and cache_file.stat().st_size > 0, "the first build should fill the cache"
+    warm = build(site, tmp_path / "warm")
+    no_cache = build(site, tmp_path / "no-cache", use_cache=False)
+    two_jobs = build(site, tmp_path / "two-jobs", jobs=2)
+    one_job = build(site, tmp_path / "one-job", jobs=1, use_cache=False)
+    elsewhere = build(make_site("minimal"), tmp_path / "deeper" / "folder" / "site")
+
+    assert_same_tree(cold, warm, "warm Markdown cache")
+    assert_same_tree(cold, no_cache, "without the cache")
+    assert_same_tree(cold, two_jobs, "jobs=2")
+    assert_same_tree(cold, one_job, "jobs=1")
+    assert_same_tree(cold, elsewhere, "another checkout and output folder")
+
+
+def test_a_rebuild_into_the_same_folder_gives_the_same_bytes(make_site, tmp_path):
+    site = make_site("minimal")
+    first = build(site, tmp_path / "out")
+    assert_same_tree(first, build(site, tmp_path / "out"), "rebuild in place")
+
+
+def test_full_cli_builds_with_the_search_index_are_byte_identical(make_site, tmp_path):
+    """The whole command-line build, Pagefind search index included, with --no-cache,
+    --jobs 2 and the defaults. (Pagefind alone orders its filter index arbitrarily; the
+    pipeline canonicalizes it, and this is what keeps it doing so.)"""
+    site = make_site("minimal")
+    trees = []
+    for name, flags in [("a", ["--no-cache"]), ("b", ["--jobs", "2"]), ("c", []), ("d", [])]:
+        result = run_cli("build", "--root", site, "--output", tmp_path / name, *flags)
+        assert result.exit_code == 0, result.output
+        trees.append(read_tree(tmp_path / name))
+    assert any(rel.startswith("pagefind/filter/") for rel in trees[0])
+    for tree in trees[1:]:
+        assert_same_tree(trees[0], tree, "CLI builds")
