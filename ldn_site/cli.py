@@ -124,10 +124,15 @@ def check(root: str, texts: str | None, fmt: str, today: str | None) -> None:
               help="Where to write the site (default: output_dir from site.yaml).")
 @click.option("--jobs", "-j", type=click.IntRange(min=1),
               help="Worker processes for rendering (default: one per core on large sites).")
-@click.option("--no-cache", is_flag=True, help="Render all Markdown afresh.")
-def build(root: str, output: str | None, jobs: int | None, no_cache: bool) -> None:
+@click.option("--no-cache", is_flag=True,
+              help="Ignore the caches: render all Markdown, citations and pages afresh.")
+@click.option("--search/--no-search", default=True, show_default=True,
+              help="Build the offline search index (Pagefind).")
+def build(root: str, output: str | None, jobs: int | None, no_cache: bool,
+          search: bool) -> None:
     """Validate, then build the static site. Nothing is written if anything is wrong."""
-    result = pipeline.build_site(root, output=output, jobs=jobs, use_cache=not no_cache)
+    result = pipeline.build_site(root, output=output, jobs=jobs, use_cache=not no_cache,
+                                 search=search)
     if result.diagnostics:
         _emit(result.diagnostics, "text", root)
     if not result.written:

@@ -38,9 +38,10 @@ from ldn_site.views import Page, SiteViews
 CACHE_DIR = ".ldn-site-cache"
 CACHE_FILE = "markdown.json"
 CITATION_CACHE_FILE = "citations.json"
+PAGES_FILE = "pages.json"
 SEARCH_DIR = "pagefind"
 STATIC_PREFIX = "static/"
-PARALLEL_THRESHOLD = 400  # below this many pages, starting worker processes costs more
+PARALLEL_THRESHOLD = 120  # below this many pages, starting worker processes costs more
 
 
 @dataclass
@@ -127,7 +128,7 @@ def _save_cache(root: str, entries: dict[str, str], name: str = CACHE_FILE,
 _WORKER: dict = {}
 
 
-def _render_pages(indices: list[int]) -> tuple[int, list[str], dict[str, str]]:
+def _render_pages(indices: list[int]) -> tuple[int, list[str], dict[str, str], dict]:
     views: SiteViews = _WORKER["views"]
     env: jinja2.Environment = _WORKER["env"]
     pages: list[Page] = _WORKER["pages"]
@@ -153,7 +154,8 @@ def _render_pages(indices: list[int]) -> tuple[int, list[str], dict[str, str]]:
                 fingerprints[page.path] = key
                 # Same templates and view-model as the published page: reuse that file (a
                 # hard link costs far less than rendering and writing it again).
-                if previous and memo.get(page.path) == key and \
+                if previous and _reusable(memo.get(page.path), key,
+                                          os.path.join(previous, page.path)) and \
                         _link(os.path.join(previous, page.path), target):
                     continue
         try:
@@ -163,7 +165,66 @@ def _render_pages(indices: list[int]) -> tuple[int, list[str], dict[str, str]]:
             continue
         with open(target, "w", encoding="utf-8") as f:
             f.write(html)
-    return len(indices), failures, views.md.added
+    return len(indices), failures, views.md.added, fingerprints
+
+
+def _reusable(recorded, key: bytes, path: str) -> bool:
+    """A published page may be reused when it was rendered from the same fingerprint and its
+    file is still the one written then (same size and modification time), so that a file
+    changed by hand in the output folder is rendered afresh rather than kept."""
+    if recorded is None:
+        return False
+    if isinstance(recorded, bytes):  # serve keeps its own output folder: the digest suffices
+        return recorded == key
+    digest, size, mtime = recorded
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return False
+    return digest == key.hex() and stat.st_size == size and stat.st_mtime_ns == mtime
+
+
+def _pages_stamp() -> str:
+    """Changes whenever the same view-model and templates could give a different page."""
+    from ldn_site import rendering
+    with open(rendering.__file__, "rb") as f:
+        code = hashlib.sha256(f.read()).hexdigest()[:16]
+    return f"{_cache_stamp()}/{jinja2.__version__}/{code}"
+
+
+def _load_page_manifest(root: str, output: str) -> dict:
+    """Fingerprints of the pages last published into ``output`` (see ``_reusable``)."""
+    path = os.path.join(root, CACHE_DIR, PAGES_FILE)
+    try:
+        with open(path, encoding="utf-8") as f:
+            data = json.load(f)
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(data, dict) or data.get("output") != os.path.abspath(output) \
+            or data.get("stamp") != _pages_stamp():
+        return {}
+    pages = data.get("pages")
+    return {k: tuple(v) for k, v in pages.items()} if isinstance(pages, dict) else {}
+
+
+def _save_page_manifest(root: str, output: str, fingerprints: dict) -> None:
+    pages = {}
+    for path, key in sorted(fingerprints.items()):
+        try:
+            stat = os.stat(os.path.join(output, path))
+        except OSError:
+            continue
+        pages[path] = [key.hex(), stat.st_size, stat.st_mtime_ns]
+    folder = os.path.join(root, CACHE_DIR)
+    try:
+        os.makedirs(folder, exist_ok=True)
+        tmp = os.path.join(folder, f".{PAGES_FILE}.{os.getpid()}")
+        with open(tmp, "w", encoding="utf-8") as f:
+            json.dump({"stamp": _pages_stamp(), "output": os.path.abspath(output),
+                       "pages": pages}, f)
+        os.replace(tmp, os.path.join(folder, PAGES_FILE))
+    except OSError:
+        pass  # the manifest only saves time
 
 
 def _fingerprint(env_key: str, template: str, context: dict) -> bytes | None:
@@ -288,6 +349,11 @@ def build_site(root: str, output: str | None = None, jobs: int | None = None,
                                  if not k.startswith(STATIC_PREFIX)})
     staging = _staging_dir(out)
     os.makedirs(staging)
+    # A build from the command line reuses pages from the previous build through a manifest
+    # in the cache; serve keeps its fingerprints in memory (keep_pages).
+    persisted = keep_pages is None and use_cache
+    if persisted:
+        keep_pages = _load_page_manifest(root, out)
     try:
         fingerprints: dict = {}
         _WORKER.update(views=views, env=env, env_key=env_key, pages=pages, staging=staging,
@@ -304,7 +370,9 @@ def build_site(root: str, output: str | None = None, jobs: int | None = None,
                 outcomes = pool.map(_render_pages,
                                     [list(range(w, len(pages), n_jobs)) for w in range(n_jobs)])
         timings["render"] = time.perf_counter() - t0
-        failures = sorted(p for _, fails, _ in outcomes for p in fails)
+        for outcome in outcomes:
+            fingerprints.update(outcome[3])
+        failures = sorted(p for _, fails, _, _ in outcomes for p in fails)
         for path in failures:
             result.diagnostics.append(error(
                 "templates", 0, "missing-disclaimer",
@@ -327,10 +395,12 @@ def build_site(root: str, output: str | None = None, jobs: int | None = None,
                 result.seconds = time.perf_counter() - started
                 return result
             files += _count_files(os.path.join(staging, SEARCH_DIR))
-        for _, _, added in outcomes:
+        for _, _, added, _ in outcomes:
             renderer.cache.update(added)
         _publish(staging, out)
-        if keep_pages is not None:  # (parallel workers' fingerprints are not seen here)
+        if persisted:
+            _save_page_manifest(root, out, fingerprints)
+        elif keep_pages is not None:
             keep_pages.clear()
             keep_pages.update(fingerprints)
     except BaseException:
@@ -338,7 +408,7 @@ def build_site(root: str, output: str | None = None, jobs: int | None = None,
         raise
     finally:
         _WORKER.clear()
-    if use_cache and any(added for _, _, added in outcomes):
+    if use_cache and any(outcome[2] for outcome in outcomes):
         _save_cache(root, renderer.cache)
     if use_cache and citations.added:
         _save_cache(root, citations.entries, CITATION_CACHE_FILE, citation_stamp)

@@ -90,7 +90,8 @@ KILLED_BUILD = textwrap.dedent("""
         return real(*args, **kwargs)
 
     pipeline.render_page = slow
-    pipeline.build_site(site, output=out, jobs=1)
+    # Without the caches every page is rendered (none is reused from the published site).
+    pipeline.build_site(site, output=out, jobs=1, use_cache=False)
 """)
 
 
