@@ -95,7 +95,7 @@ def _cache_stamp() -> str:
     return f"{markdown.__version__}/{getattr(nh3, '__version__', '')}/{code}"
 
 
-def _load_cache(root: str, name: str = CACHE_FILE, stamp: str | None = None) -> dict[str, str]:
+def _load_cache(root: str, name: str = CACHE_FILE, stamp: str | None = None) -> dict:
     path = os.path.join(root, CACHE_DIR, name)
     try:
         with open(path, encoding="utf-8") as f:
@@ -109,7 +109,7 @@ def _load_cache(root: str, name: str = CACHE_FILE, stamp: str | None = None) -> 
     return entries if isinstance(entries, dict) else {}
 
 
-def _save_cache(root: str, entries: dict[str, str], name: str = CACHE_FILE,
+def _save_cache(root: str, entries: dict, name: str = CACHE_FILE,
                 stamp: str | None = None) -> None:
     folder = os.path.join(root, CACHE_DIR)
     try:
@@ -194,17 +194,11 @@ def _pages_stamp() -> str:
 
 def _load_page_manifest(root: str, output: str) -> dict:
     """Fingerprints of the pages last published into ``output`` (see ``_reusable``)."""
-    path = os.path.join(root, CACHE_DIR, PAGES_FILE)
-    try:
-        with open(path, encoding="utf-8") as f:
-            data = json.load(f)
-    except (OSError, ValueError):
+    entries = _load_cache(root, PAGES_FILE, _pages_stamp())
+    pages = entries.get("pages")
+    if entries.get("output") != os.path.abspath(output) or not isinstance(pages, dict):
         return {}
-    if not isinstance(data, dict) or data.get("output") != os.path.abspath(output) \
-            or data.get("stamp") != _pages_stamp():
-        return {}
-    pages = data.get("pages")
-    return {k: tuple(v) for k, v in pages.items()} if isinstance(pages, dict) else {}
+    return {k: tuple(v) for k, v in pages.items()}
 
 
 def _save_page_manifest(root: str, output: str, fingerprints: dict) -> None:
@@ -215,16 +209,8 @@ def _save_page_manifest(root: str, output: str, fingerprints: dict) -> None:
         except OSError:
             continue
         pages[path] = [key.hex(), stat.st_size, stat.st_mtime_ns]
-    folder = os.path.join(root, CACHE_DIR)
-    try:
-        os.makedirs(folder, exist_ok=True)
-        tmp = os.path.join(folder, f".{PAGES_FILE}.{os.getpid()}")
-        with open(tmp, "w", encoding="utf-8") as f:
-            json.dump({"stamp": _pages_stamp(), "output": os.path.abspath(output),
-                       "pages": pages}, f)
-        os.replace(tmp, os.path.join(folder, PAGES_FILE))
-    except OSError:
-        pass  # the manifest only saves time
+    _save_cache(root, {"output": os.path.abspath(output), "pages": pages}, PAGES_FILE,
+                _pages_stamp())
 
 
 def _fingerprint(env_key: str, template: str, context: dict) -> bytes | None:
