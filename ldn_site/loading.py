@@ -69,7 +69,7 @@ def _load_yaml(root: str, rel: str, cls, diags: list):
     return value
 
 
-PARALLEL_FILES = 120  # below this many files, starting worker processes costs more than it saves
+PARALLEL_FILES = 50  # below this many files, starting worker processes costs more than it saves
 
 
 def _load_one(job: tuple[str, str, type]) -> tuple[object | None, list[Diagnostic]]:

@@ -85,10 +85,17 @@ def find_unsafe_links(text: str) -> list[str]:
     return list(_unsafe_links(str(text)))
 
 
+@functools.lru_cache(maxsize=1)
+def _link_parser() -> markdown.Markdown:
+    return _new_parser()
+
+
 @functools.lru_cache(maxsize=8192)
 def _unsafe_links(text: str) -> tuple[str, ...]:
     # Memoized: a long-running ``ldn-site serve`` re-validates the same texts on every rebuild.
-    md = _new_parser()
+    # One parser serves every call (building one costs more than converting a short text).
+    md = _link_parser()
+    md.reset()
     collector = _LinkCollector()
     collector.feed(md.convert(text))
     unsafe = []

@@ -9,10 +9,12 @@ never picks exit codes; it returns results with their diagnostics.
 
 from __future__ import annotations
 
+import copyreg
 import ctypes
 import datetime
 import errno
 import hashlib
+import io
 import json
 import multiprocessing
 import os
@@ -29,7 +31,7 @@ from ldn_site import loading
 from ldn_site.citations import Citations, cache_stamp as citation_cache_stamp
 from ldn_site.diagnostics import Diagnostic, error, has_errors
 from ldn_site.markup import MarkdownRenderer
-from ldn_site.model import Content
+from ldn_site.model import Content, Text
 from ldn_site.rendering import MissingDisclaimer, make_environment, minify_css, render_page
 from ldn_site.searchindex import IndexFormatError, canonicalize
 from ldn_site.validation import Validated, validate_content
@@ -213,13 +215,28 @@ def _save_page_manifest(root: str, output: str, fingerprints: dict) -> None:
                 _pages_stamp())
 
 
+_VALUE_REDUCERS = dict(copyreg.dispatch_table)
+_VALUE_REDUCERS[Text] = lambda text: (str, (str(text),))
+
+
 def _fingerprint(env_key: str, template: str, context: dict) -> bytes | None:
     """A digest of everything a page is rendered from, or None if the context cannot be
-    pickled (that page is then simply rendered every time)."""
+    pickled (that page is then simply rendered every time).
+
+    Only values count: pickled in "fast" mode, without the memo (with it, the bytes would
+    depend on which equal values happen to be the same object, a cached Markdown string say),
+    and with content text reduced to plain strings (a ``Text`` also remembers the line it was
+    read from, and which file's copy of an id a view holds depends on the order of pages).
+    Otherwise pages would look changed between processes and cache states when they are not."""
+    buffer = io.BytesIO()
+    pickler = pickle.Pickler(buffer, protocol=5)
+    pickler.fast = True
+    pickler.dispatch_table = _VALUE_REDUCERS
     try:
-        return hashlib.sha256(pickle.dumps((env_key, template, context), protocol=5)).digest()
-    except (pickle.PicklingError, TypeError, AttributeError, RecursionError):
+        pickler.dump((env_key, template, context))
+    except (pickle.PicklingError, TypeError, AttributeError, RecursionError, ValueError):
         return None
+    return hashlib.sha256(buffer.getbuffer()).digest()
 
 
 def _link(source: str, target: str) -> bool:

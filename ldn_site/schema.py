@@ -110,11 +110,22 @@ def _is_null(node: Node) -> bool:
     return node.kind == SCALAR and node.plain and node.value in _NULLS
 
 
-def _convert_value(node: Node, tp, meta: dict, path: str, label: str, diags: list):
+@functools.lru_cache(maxsize=None)
+def _shape(tp) -> tuple[str, object]:
+    """("list", item type), ("object", class) or ("scalar", type) for a field's type hint;
+    worked out once per hint, because conversion asks for every value of every file."""
     tp, _ = _unwrap_optional(tp)
-    origin = typing.get_origin(tp)
-    if origin is list:
-        (item_tp,) = typing.get_args(tp)
+    if typing.get_origin(tp) is list:
+        return "list", typing.get_args(tp)[0]
+    if dataclasses.is_dataclass(tp):
+        return "object", tp
+    return "scalar", tp
+
+
+def _convert_value(node: Node, tp, meta: dict, path: str, label: str, diags: list):
+    shape, tp = _shape(tp)
+    if shape == "list":
+        item_tp = tp
         if node.kind != SEQUENCE:
             diags.append(error(path, node.line, "wrong-type",
                                f"'{label}' must be a list, not {_describe(node)}"))
@@ -128,7 +139,7 @@ def _convert_value(node: Node, tp, meta: dict, path: str, label: str, diags: lis
             diags.append(error(path, node.line, "too-few-items",
                                f"'{label}' needs at least {meta['min_items']} item(s)"))
         return items
-    if dataclasses.is_dataclass(tp):
+    if shape == "object":
         return _convert_object(node, tp, path, label, diags)
     if node.kind != SCALAR:
         diags.append(error(path, node.line, "wrong-type",

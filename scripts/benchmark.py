@@ -9,8 +9,12 @@ tree (parent and rendering workers, sampled from /proc every 10 ms; shared pages
 once per process, so the figure errs high).
 
     python scripts/benchmark.py                  # 1,000 and 10,000 claims
-    python scripts/benchmark.py --claims 2000 --runs 3
+    python scripts/benchmark.py --claims 2000
     python scripts/benchmark.py --real           # the repository's own site
+    python scripts/benchmark.py --real --search  # with the Pagefind search index
+
+Each site is built three times: cold (no caches), after a template edit (Markdown cached,
+every page rendered again) and unchanged (pages reused from the previous build).
 """
 
 from __future__ import annotations
@@ -140,7 +144,7 @@ def tree_rss_kb(pid: int) -> int:
 def run_build(site: str, extra: list[str]) -> tuple[float, int, str]:
     cmd = [sys.executable, "-m", "ldn_site", "build", "--root", site, "-o",
            os.path.join(site, "_site")] + extra
-    env = dict(os.environ, SOURCE_DATE_EPOCH="1767225600")
+    env = dict(os.environ)
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env,
                             text=True)
@@ -169,35 +173,47 @@ def count_pages(site: str) -> int:
                for name in files if name.endswith(".html"))
 
 
-def report(label: str, site: str, runs: int, extra: list[str]) -> None:
-    for run in range(runs):
-        cache = "cold cache" if run == 0 and "--no-cache" not in extra else "warm cache"
-        if "--no-cache" in extra:
-            cache = "no cache"
-        wall, peak, last = run_build(site, extra)
+SCENARIOS = (
+    ("cold", "no caches: every Markdown text and page rendered"),
+    ("template edit", "a template changed: Markdown cached, every page rendered again"),
+    ("unchanged", "nothing changed: unchanged pages reused from the previous build"),
+)
+
+
+def report(label: str, site: str, extra: list[str]) -> None:
+    for name, _ in SCENARIOS:
+        if name == "cold":
+            shutil.rmtree(os.path.join(site, ".ldn-site-cache"), ignore_errors=True)
+            shutil.rmtree(os.path.join(site, "_site"), ignore_errors=True)
+        elif name == "template edit":
+            with open(os.path.join(site, "templates", "base.html"), "a") as f:
+                f.write("{# benchmark edit #}\n<!-- benchmark edit -->\n")
+        wall, peak, _ = run_build(site, extra)
         pages = count_pages(site)
-        print(f"{label:>16} | run {run + 1} ({cache:10}) | {pages:6d} pages | {wall:7.2f} s | "
-              f"{pages / wall:8.0f} pages/s | peak {peak / 1024:6.0f} MB")
+        print(f"{label:>12} | {name:<13} | {pages:6d} pages | {wall:7.2f} s | "
+              f"{pages / wall:7.0f} pages/s | peak {peak / 1024:5.0f} MB")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--claims", type=int, action="append",
                         help="number of synthetic claims (repeatable; default 1000 and 10000)")
-    parser.add_argument("--runs", type=int, default=2,
-                        help="builds per site: the first with a cold Markdown cache")
+    parser.add_argument("--search", action="store_true",
+                        help="include the Pagefind search index (left out by default: it is a "
+                             "separate tool whose time is reported apart)")
     parser.add_argument("--real", action="store_true", help="benchmark the repository's site")
     parser.add_argument("--jobs", type=int, help="pass --jobs to ldn-site build")
     parser.add_argument("--keep", action="store_true", help="keep the generated sites")
     args = parser.parse_args()
-    extra = ["--jobs", str(args.jobs)] if args.jobs else []
+    extra = (["--jobs", str(args.jobs)] if args.jobs else []) + \
+        ([] if args.search else ["--no-search"])
     print(f"machine: {os.cpu_count()} cores; python {sys.version.split()[0]}")
     if args.real:
         tmp = tempfile.mkdtemp(prefix="ldn-bench-real-")
         shutil.copytree(ROOT, os.path.join(tmp, "site"),
                         ignore=shutil.ignore_patterns(".git", ".venv", "_site", ".ldn-site-cache",
                                                       "node_modules", "bench-out"))
-        report("real site", os.path.join(tmp, "site"), args.runs, extra)
+        report("real site", os.path.join(tmp, "site"), extra)
         shutil.rmtree(tmp)
         return
     for n in args.claims or [1000, 10000]:
@@ -205,7 +221,7 @@ def main() -> None:
         t0 = time.perf_counter()
         make_site(tmp, n)
         print(f"generated {n} claims in {time.perf_counter() - t0:.1f} s at {tmp}")
-        report(f"{n} claims", tmp, args.runs, extra)
+        report(f"{n} claims", tmp, extra)
         if not args.keep:
             shutil.rmtree(tmp)
 

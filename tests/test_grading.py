@@ -169,7 +169,7 @@ def test_the_derivation_lists_every_domain_in_order():
 
 @pytest.mark.parametrize("kind", [k.value for k in v.KINDS])
 def test_every_kind_starts_where_the_content_format_says(kind):
-    """docs/content-format.md lists the starting level of each kind; keep the two in step."""
+    """The starting levels as published in the README and on the methodology page."""
     documented = {
         "high": {"randomized-trial", "crossover-trial", "systematic-review-rcts", "drug-label",
                  "regulatory-document", "trial-registration", "guideline", "reference-work",
