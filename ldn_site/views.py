@@ -37,8 +37,6 @@ FEED_ENTRIES = 50
 ROB_SHORT = {"randomization": "Randomization", "deviations": "Deviations",
              "missing_data": "Missing data", "measurement": "Measurement",
              "reporting": "Reporting", "overall": "Overall"}
-DOCUMENT_KINDS = frozenset({"drug-label", "regulatory-document", "trial-registration",
-                            "guideline", "reference-work", "news-report"})
 _NCT = re.compile(r"^NCT\d{8}$")
 
 
@@ -563,7 +561,7 @@ class SiteViews:
         ids, links = self._identifiers(key)
         if source.kind == "popular-article":
             kind = "Article"
-        elif source.kind in DOCUMENT_KINDS:
+        elif source.kind in v.DOCUMENT_KINDS:
             kind = "CreativeWork"
         else:
             kind = "ScholarlyArticle"

@@ -80,6 +80,7 @@ class Kind:
     start: str | None
     meaning: str
     randomized: bool = False
+    document: bool = False  # evidence of what a document itself states, not a study
 
 
 KINDS = (
@@ -91,18 +92,18 @@ KINDS = (
     Kind("systematic-review-rcts", "Systematic review of randomized trials", "high",
          "A structured search and synthesis (often a meta-analysis) of randomized trials.", True),
     Kind("drug-label", "Drug label", "high",
-         "The official prescribing information; high for claims about what the label states."),
+         "The official prescribing information; high for claims about what the label states.", document=True),
     Kind("regulatory-document", "Regulatory document", "high",
-         "A document from a medicines regulator; high for claims about regulatory decisions."),
+         "A document from a medicines regulator; high for claims about regulatory decisions.", document=True),
     Kind("trial-registration", "Trial registration", "high",
-         "A public registry record of a trial; high for claims about how the trial was planned."),
+         "A public registry record of a trial; high for claims about how the trial was planned.", document=True),
     Kind("guideline", "Clinical guideline", "high",
-         "A professional body's recommendations; high for claims about what they recommend."),
+         "A professional body's recommendations; high for claims about what they recommend.", document=True),
     Kind("reference-work", "Reference work", "high",
-         "An authoritative reference such as a drug database; high for the facts it records."),
+         "An authoritative reference such as a drug database; high for the facts it records.", document=True),
     Kind("news-report", "News report", "high",
          "Contemporary reporting; used only for claims about events and statements, such as when "
-         "something was announced."),
+         "something was announced.", document=True),
     Kind("non-randomized-trial", "Non-randomized controlled study", "low",
          "A study with a comparison, but without random assignment (for example a placebo "
          "lead-in followed by the drug)."),
@@ -131,6 +132,7 @@ KINDS = (
          "A web article under review. It is never evidence: it is what the site checks."),
 )
 KINDS_BY_VALUE = {k.value: k for k in KINDS}
+DOCUMENT_KINDS = frozenset(k.value for k in KINDS if k.document)
 
 # GRADE domains. ``change`` maps each rating to the number of levels it moves the certainty.
 @dataclass(frozen=True)
