@@ -231,8 +231,38 @@ def load_templates(root: str, diags: list) -> dict[str, str]:
     return templates
 
 
-def load_content(root: str) -> tuple[Content, list[Diagnostic]]:
-    """Read and parse everything in the repository at ``root``."""
+def content_digest(root: str) -> str:
+    """A digest of every file the content is read from: ``site.yaml`` and every entry of
+    ``claims/`` and ``sources/`` (names and bytes, the BibTeX file included; not the
+    templates). While it stays the same, the loaded and validated content cannot change, so
+    the pipeline may reuse a snapshot of it instead of parsing thousands of files again."""
+    digest = hashlib.sha256()
+
+    def add(rel: str) -> None:
+        full = os.path.join(root, rel)
+        try:
+            with open(full, "rb") as f:
+                data = f.read()
+        except IsADirectoryError:
+            data, rel = b"", rel + "/"
+        except OSError:
+            data, rel = b"", rel + "\0missing"
+        digest.update(f"{len(rel)}:{rel}:{len(data)}:".encode("utf-8", "surrogateescape"))
+        digest.update(data)
+
+    add(CONFIG_FILE)
+    for folder in (CLAIMS_DIR, SOURCES_DIR):
+        base = os.path.join(root, folder)
+        names = sorted(os.listdir(base)) if os.path.isdir(base) else []
+        digest.update(f"{folder}:{len(names)}\n".encode())
+        for name in names:
+            add(f"{folder}/{name}")
+    return digest.hexdigest()
+
+
+def load_content(root: str, with_templates: bool = True) -> tuple[Content, list[Diagnostic]]:
+    """Read and parse everything in the repository at ``root`` (without the templates when
+    the caller loads them itself with ``load_templates``)."""
     diags: list[Diagnostic] = []
     config = load_config(root, diags)
     broken_claims: set[str] = set()
@@ -247,7 +277,7 @@ def load_content(root: str) -> tuple[Content, list[Diagnostic]]:
         diags.extend(bib_diags)
     else:
         diags.append(error(BIB_FILE, 0, "missing-bibliography", f"no {BIB_FILE}"))
-    templates = load_templates(root, diags)
+    templates = load_templates(root, diags) if with_templates else {}
     content = Content(root=root, config=config, claims=claims, sources=sources, bib=bib,
                       bib_path=BIB_FILE, bib_text=bib_text, templates=templates,
                       broken_claims=broken_claims, broken_sources=broken_sources)

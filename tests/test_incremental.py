@@ -1,0 +1,122 @@
+"""Incremental builds: the snapshot of loaded and validated content is reused only while
+nothing it was made from has changed (content files, site date, code), and a damaged
+snapshot is ignored rather than trusted. Every build is compared with a build from scratch."""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import read_tree
+from ldn_site import loading, pipeline
+from test_determinism import assert_same_tree, build
+
+SNAPSHOT = pipeline.CACHE_DIR + "/" + pipeline.SNAPSHOT_FILE
+CLAIM = "claims/drug-reduces-pain.yaml"
+
+
+def refuse_loading(monkeypatch):
+    """Make any parsing of the content files fail loudly: a build that still succeeds must
+    have taken its content from the snapshot."""
+    def boom(*args, **kwargs):
+        raise AssertionError("the content files were parsed again")
+    monkeypatch.setattr(loading, "load_content", boom)
+
+
+def test_unchanged_content_is_taken_from_the_snapshot(make_site, tmp_path, monkeypatch):
+    site = make_site("minimal")
+    first = build(site, tmp_path / "a")
+    assert (site / SNAPSHOT).stat().st_size > 0, "the first build should save a snapshot"
+    with monkeypatch.context() as m:
+        refuse_loading(m)
+        again = build(site, tmp_path / "b")
+    assert_same_tree(first, again, "built from the snapshot")
+
+
+def test_a_template_edit_keeps_the_snapshot_but_renders_the_new_template(make_site, tmp_path,
+                                                                          monkeypatch):
+    site = make_site("minimal")
+    build(site, tmp_path / "a")
+    base = site / "templates" / "base.html"
+    base.write_text(base.read_text().replace("<main id=\"main\">",
+                                             "<main id=\"main\" class=\"edited\">"))
+    with monkeypatch.context() as m:
+        refuse_loading(m)
+        edited = build(site, tmp_path / "b")
+    assert b'class="edited"' in edited["index.html"]
+    assert_same_tree(build(site, tmp_path / "fresh", use_cache=False), edited, "template edit")
+
+
+@pytest.mark.parametrize("change", ["edit", "add", "remove", "bib", "config"])
+def test_any_change_to_a_content_file_invalidates_the_snapshot(make_site, tmp_path, change):
+    site = make_site("minimal")
+    build(site, tmp_path / "out")
+    claim = site / CLAIM
+    if change == "edit":
+        claim.write_text(claim.read_text().replace("title: The drug reduces pain",
+                                                   "title: The drug lowers pain"))
+    elif change == "add":
+        (site / "claims" / "another-claim.yaml").write_text(
+            claim.read_text().replace("title: The drug reduces pain", "title: Another claim"))
+    elif change == "remove":
+        (site / "sources" / "article-a.yaml").unlink()
+    elif change == "bib":
+        bib = site / "sources" / "references.bib"
+        bib.write_text(bib.read_text() + "\n@misc{extra2021,\n  title = {Extra}\n}\n")
+    else:
+        config = site / "site.yaml"
+        config.write_text(config.read_text().replace("title: ", "title: Renamed ", 1))
+    cached = pipeline.build_site(str(site), output=str(tmp_path / "out"), search=False)
+    fresh = pipeline.build_site(str(site), output=str(tmp_path / "fresh"), search=False,
+                                use_cache=False)
+    assert [d.format() for d in cached.diagnostics] == [d.format() for d in fresh.diagnostics]
+    assert cached.written == fresh.written
+    if fresh.written:
+        assert_same_tree(read_tree(tmp_path / "fresh"), read_tree(tmp_path / "out"), change)
+    if change == "add":
+        assert "claims/another-claim.html" in read_tree(tmp_path / "out")
+
+
+def test_diagnostics_are_reported_again_from_the_snapshot(make_site, tmp_path, monkeypatch):
+    """Warnings belong to the content, so a build from the snapshot reports the same ones."""
+    site = make_site("minimal")
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1900000000")  # 2030: the review is overdue
+    first = pipeline.build_site(str(site), output=str(tmp_path / "a"), search=False)
+    assert any(d.code == "review-due" for d in first.diagnostics)
+    with monkeypatch.context() as m:
+        refuse_loading(m)
+        second = pipeline.build_site(str(site), output=str(tmp_path / "b"), search=False)
+    assert [d.format() for d in second.diagnostics] == [d.format() for d in first.diagnostics]
+
+
+def test_a_new_site_date_invalidates_the_snapshot(make_site, tmp_path, monkeypatch):
+    site = make_site("minimal")
+    first = pipeline.build_site(str(site), output=str(tmp_path / "a"), search=False)
+    assert not any(d.code == "review-due" for d in first.diagnostics)
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1900000000")
+    later = pipeline.build_site(str(site), output=str(tmp_path / "b"), search=False)
+    assert any(d.code == "review-due" for d in later.diagnostics)
+
+
+def test_new_code_invalidates_the_snapshot(make_site, tmp_path, monkeypatch):
+    site = make_site("minimal")
+    build(site, tmp_path / "a")
+    calls = []
+    real = loading.load_content
+    monkeypatch.setattr(loading, "load_content", lambda *a, **k: calls.append(1) or real(*a, **k))
+    monkeypatch.setattr(pipeline, "code_stamp", lambda: "another version of ldn-site")
+    build(site, tmp_path / "b")
+    assert calls, "a snapshot made by other code must not be used"
+
+
+@pytest.mark.parametrize("damage", [b"", b"garbage\n", None])
+def test_a_damaged_snapshot_is_ignored(make_site, tmp_path, damage):
+    site = make_site("minimal")
+    first = build(site, tmp_path / "a")
+    path = site / SNAPSHOT
+    data = path.read_bytes()
+    if damage is None:  # the right header, then a truncated pickle
+        header, _, body = data.partition(b"\n")
+        damage = header + b"\n" + body[: len(body) // 2]
+    path.write_bytes(damage)
+    assert_same_tree(first, build(site, tmp_path / "b"), "after damage")
+    assert path.read_bytes() == data, "the next build replaces the damaged snapshot"
