@@ -11,6 +11,7 @@ in, strings out.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 from html import escape
@@ -230,13 +231,27 @@ class TermLinker:
     _candidates: dict[str, tuple[int, ...]] = {}
     _patterns: dict[tuple[int, ...], re.Pattern] = {}
 
-    def __init__(self, root: str):
+    def __init__(self, root: str, memo=None):
         self.root = root
         self.seen: set[str] = set()
+        # memo(key, compute): remembers results between builds (the Markdown cache). The
+        # result for a text depends on the page's depth and on the terms already linked.
+        self._memo = memo
 
     def __call__(self, html: str) -> str:
         if not html:
             return html
+        if self._memo is None:
+            return self._link_text(html)
+        state = f"{self.root}\0{' '.join(sorted(self.seen))}\0{html}"
+        key = "glossary:" + hashlib.sha256(state.encode("utf-8")).hexdigest()
+        before = set(self.seen)
+        linked, added = self._memo(key, lambda: [self._link_text(html),
+                                                 sorted(self.seen - before)])
+        self.seen.update(added)
+        return linked
+
+    def _link_text(self, html: str) -> str:
         out = []
         skip = 0
         for part in _TAG.split(str(html)):

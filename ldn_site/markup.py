@@ -52,6 +52,15 @@ class MarkdownRenderer:
             self.added[key] = html
         return html
 
+    def memo(self, key: str, compute):
+        """A value derived from rendered Markdown (glossary-linked HTML, say), kept and saved
+        with the rendered Markdown so that later builds need not work it out again. ``key``
+        must say everything the value depends on; the value must be JSON data."""
+        value = self.cache.get(key)
+        if value is None:
+            value = self.cache[key] = self.added[key] = compute()
+        return value
+
     def inline(self, text: str | None) -> str:
         """Render a one-paragraph text without its surrounding <p>."""
         html = self(text)

@@ -36,7 +36,8 @@ from ldn_site.citations import Citations, cache_stamp as citation_cache_stamp
 from ldn_site.diagnostics import Diagnostic, error, has_errors
 from ldn_site.markup import MarkdownRenderer
 from ldn_site.model import Content, Text
-from ldn_site.rendering import MissingDisclaimer, make_environment, minify_css, render_page
+from ldn_site.rendering import (MissingDisclaimer, compile_templates, make_environment,
+                                minify_css, render_page, template_error)
 from ldn_site.searchindex import IndexFormatError, canonicalize
 from ldn_site.validation import Validated, validate_content
 from ldn_site.views import Page, SiteViews
@@ -206,13 +207,17 @@ def _checked_content(root: str, use_cache: bool) -> tuple[CheckResult, dict | No
 # --- Markdown cache ------------------------------------------------------------------------
 
 def _cache_stamp() -> str:
-    """Changes whenever the Markdown dialect could render differently."""
+    """Changes whenever the Markdown dialect, or the glossary linking remembered with it,
+    could give a different result."""
     import markdown
     import nh3
 
-    from ldn_site import markup
-    with open(markup.__file__, "rb") as f:
-        code = hashlib.sha256(f.read()).hexdigest()[:16]
+    from ldn_site import glossary, markup, vocabulary
+    digest = hashlib.sha256()
+    for module in (markup, glossary, vocabulary):
+        with open(module.__file__, "rb") as f:
+            digest.update(f.read())
+    code = digest.hexdigest()[:16]
     return f"{markdown.__version__}/{getattr(nh3, '__version__', '')}/{code}"
 
 
@@ -275,7 +280,13 @@ def _render_pages(indices: list[int]) -> tuple[int, list[str], dict[str, str], d
         try:
             html = render_page(env, page.template, context)
         except MissingDisclaimer:
-            failures.append(page.path)
+            failures.append(error(
+                "templates", 0, "missing-disclaimer",
+                f"the page {page.path} would not carry the medical disclaimer; nothing was "
+                "written"))
+            continue
+        except jinja2.TemplateError as exc:
+            failures.append(template_error(exc, page.template, page.path))
             continue
         with open(target, "w", encoding="utf-8") as f:
             f.write(html)
@@ -462,6 +473,12 @@ def build_site(root: str, output: str | None = None, jobs: int | None = None,
     pages = views.pages()
     env_key, env = _environment({k: t for k, t in content.templates.items()
                                  if not k.startswith(STATIC_PREFIX)})
+    template_diags = compile_templates(env, [k for k in content.templates
+                                             if not k.startswith(STATIC_PREFIX)])
+    if template_diags:
+        result.diagnostics.extend(template_diags)
+        result.seconds = time.perf_counter() - started
+        return result
     staging = _staging_dir(out)
     os.makedirs(staging)
     # A build from the command line reuses pages from the previous build through a manifest
@@ -501,11 +518,8 @@ def build_site(root: str, output: str | None = None, jobs: int | None = None,
         timings["render"] = time.perf_counter() - t0
         for outcome in outcomes:
             fingerprints.update(outcome[3])
-        failures = sorted(p for _, fails, _, _ in outcomes for p in fails)
-        for path in failures:
-            result.diagnostics.append(error(
-                "templates", 0, "missing-disclaimer",
-                f"the page {path} would not carry the medical disclaimer; nothing was written"))
+        failures = [d for _, fails, _, _ in outcomes for d in fails]
+        result.diagnostics.extend(failures)
         if failures:
             shutil.rmtree(staging, ignore_errors=True)
             result.seconds = time.perf_counter() - started

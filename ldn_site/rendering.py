@@ -13,6 +13,9 @@ import re
 
 import jinja2
 
+from ldn_site.diagnostics import Diagnostic, error
+
+TEMPLATES_DIR = "templates"
 DISCLAIMER_OPEN = '<aside class="disclaimer" id="disclaimer" aria-label="Medical disclaimer">'
 
 
@@ -38,14 +41,54 @@ class ViewEnvironment(jinja2.Environment):
 
 
 def make_environment(templates: dict[str, str]) -> jinja2.Environment:
+    def load(name: str):
+        if name not in templates:
+            return None
+        # The file name makes Jinja's errors point at templates/<name> and its line.
+        return templates[name], f"{TEMPLATES_DIR}/{name}", lambda: True
+
     return ViewEnvironment(
-        loader=jinja2.DictLoader(templates),
+        loader=jinja2.FunctionLoader(load),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
+
+
+def compile_templates(env: jinja2.Environment, names) -> list[Diagnostic]:
+    """Compile every template before any page is rendered: a syntax error becomes a located
+    diagnostic rather than a traceback halfway through a build, and worker processes forked
+    afterwards share the compiled code instead of each compiling it again."""
+    diags = []
+    for name in sorted(names):
+        try:
+            env.get_template(name)
+        except jinja2.TemplateSyntaxError as exc:
+            diags.append(error(exc.filename or f"{TEMPLATES_DIR}/{name}", exc.lineno or 0,
+                               "template-syntax", f"template syntax error: {exc.message}"))
+    return diags
+
+
+def template_error(exc: jinja2.TemplateError, template: str, page: str) -> Diagnostic:
+    """A template that failed while rendering ``page`` (an undefined value, say), located at
+    the template line Jinja was running."""
+    where, line = f"{TEMPLATES_DIR}/{template}", 0
+    tb = exc.__traceback__
+    while tb is not None:  # the innermost frame that belongs to a template
+        name = tb.tb_frame.f_code.co_filename
+        if name.startswith(f"{TEMPLATES_DIR}/"):
+            where, line = name, tb.tb_lineno
+        tb = tb.tb_next
+    return error(where, line, "template-error",
+                 f"the page {page} could not be rendered: {_reason(exc)}")
+
+
+def _reason(exc: jinja2.TemplateError) -> str:
+    if isinstance(exc, jinja2.TemplateNotFound):  # its message is only the name
+        return f"there is no template '{exc.name}'"
+    return exc.message or str(exc)
 
 
 def disclaimer_block(disclaimer_html: str) -> str:

@@ -124,6 +124,9 @@ class SiteViews:
         self._cards: dict[str, dict] = {}
         self._links: dict[str, dict] = {}
         self._works: dict[str, dict] = {}
+        # Per source, asked for by every page that cites it: worked out once per process.
+        self._titles: dict[str, str] = {}
+        self._labels: dict[str, str] = {}
         self._site = self._site_view()
 
     # --- small shared pieces -------------------------------------------------------------
@@ -132,14 +135,23 @@ class SiteViews:
         return Markup(self.md(text))
 
     def source_title(self, key: str) -> str:
-        entry = self.bib.get(key)
-        return clean_bib(entry.fields.get("title")) if entry else key
+        title = self._titles.get(key)
+        if title is None:
+            entry = self.bib.get(key)
+            title = self._titles[key] = clean_bib(entry.fields.get("title")) if entry else key
+        return title
 
     def source_label(self, key: str) -> str:
-        source = self.sources.get(key)
-        if source is not None and source.kind == "trial-registration" and source.registration:
-            return f"{source.registration} (registry)"
-        return self.citations.short(key)
+        label = self._labels.get(key)
+        if label is None:
+            source = self.sources.get(key)
+            if source is not None and source.kind == "trial-registration" and \
+                    source.registration:
+                label = f"{source.registration} (registry)"
+            else:
+                label = self.citations.short(key)
+            self._labels[key] = label
+        return label
 
     def source_link(self, key: str) -> dict:
         link = self._links.get(key)
@@ -425,7 +437,7 @@ class SiteViews:
         grade = self.grades[claim.id]
         card = self.claim_card(claim.id)
         depth_root = "../" * page.path.count("/")
-        linker = TermLinker(depth_root)
+        linker = TermLinker(depth_root, self.md.memo)
         articles: dict[str, list] = {}
         for ref in claim.seen_in:
             articles.setdefault(ref.partition("#")[0], []).append(self.excerpt_view(ref))
@@ -587,7 +599,7 @@ class SiteViews:
                                 title, citation_text, mainEntity=work,
                                 publisher=self._publisher())]
         ctx = self.base(page.path, title, citation_text, "source", "article", graph)
-        linker = TermLinker("../" * page.path.count("/"))
+        linker = TermLinker("../" * page.path.count("/"), self.md.memo)
         ids, links = self._identifiers(key)
         details = [(label, getattr(source, name)) for name, label in (
             ("design", "Design"), ("population", "Population"), ("n", "Participants"),

@@ -125,3 +125,33 @@ def test_a_killed_build_leaves_the_previous_site_untouched(published, tmp_path):
     assert result.exit_code == 0, result.output
     assert staging_leftovers(out) == []
     assert read_tree(out) == before
+
+
+@pytest.mark.parametrize("edit, expected", [
+    # A syntax error is found before anything is rendered, at its template line.
+    (("claim.html", "{% endblock %}", "{% if %}{% endblock %}"),
+     "templates/claim.html:157: error: template syntax error: Expected an expression, got "
+     "'end of statement block' [template-syntax]"),
+    # A value the view-model does not have fails while rendering (StrictUndefined), located
+    # at the template line and naming the page.
+    (("claim.html", "<h1>{{ claim.title }}</h1>", "<h1>{{ claim.headline }}</h1>"),
+     "templates/claim.html:7: error: the page claims/drug-reduces-pain.html could not be "
+     "rendered: 'dict object' has no attribute 'headline' [template-error]"),
+    (("claim.html", '{% extends "base.html" %}', '{% extends "basis.html" %}'),
+     "templates/claim.html:1: error: the page claims/drug-reduces-pain.html could not be "
+     "rendered: there is no template 'basis.html' [template-error]"),
+])
+def test_a_broken_template_is_a_diagnostic_and_leaves_the_site_untouched(published, edit,
+                                                                         expected):
+    site, out, before, stats = published
+    name, old, new = edit
+    template = site / "templates" / name
+    text = template.read_text("utf-8")
+    assert text.count(old) == 1
+    template.write_text(text.replace(old, new), "utf-8")
+    result = run_cli("build", "--root", site, "--output", out)
+    assert result.exit_code == 1
+    assert result.stdout.splitlines() == [expected, "1 error, 0 warnings"]
+    assert read_tree(out) == before
+    assert stat_tree(out) == stats
+    assert staging_leftovers(out) == []
