@@ -35,7 +35,7 @@ from ldn_site import loading
 from ldn_site.citations import Citations, cache_stamp as citation_cache_stamp
 from ldn_site.diagnostics import Diagnostic, error, has_errors
 from ldn_site.markup import MarkdownRenderer
-from ldn_site.model import Content, Text
+from ldn_site.model import Content, Text, drop_lines
 from ldn_site.rendering import (MissingDisclaimer, compile_templates, make_environment,
                                 minify_css, render_page, template_error)
 from ldn_site.searchindex import IndexFormatError, canonicalize
@@ -198,6 +198,11 @@ def _checked_content(root: str, use_cache: bool) -> tuple[CheckResult, dict | No
     else:
         with _collector_paused():
             checked = check_site(root, with_templates=False)
+            # Only validation needs to know the line of every value; the pages do not.
+            drop_lines(checked.content)
+    # The content stays as it is until the build ends (build_site unfreezes): out of the
+    # collector's reach, its millions of objects are not walked again by every collection.
+    gc.freeze()
     template_diags: list[Diagnostic] = []
     checked.content.templates = loading.load_templates(root, template_diags)
     checked.diagnostics.extend(template_diags)
@@ -451,6 +456,17 @@ def build_site(root: str, output: str | None = None, jobs: int | None = None,
     serve`` does): it holds a digest of each published page's templates and view-model, and a
     page whose digest is unchanged is hard-linked from the published site instead of being
     rendered and written again (in a single process; parallel workers render everything)."""
+    try:
+        return _build_site(root, output, jobs, use_cache, keep_renderer, search, keep_pages)
+    finally:
+        # Loading froze the content out of the collector's reach; a long-running serve must
+        # be able to collect it once the next build replaces it.
+        gc.unfreeze()
+
+
+def _build_site(root: str, output: str | None, jobs: int | None, use_cache: bool,
+                keep_renderer: MarkdownRenderer | None, search: bool,
+                keep_pages: dict | None) -> BuildResult:
     started = time.perf_counter()
     timings = {}
     checked, snapshot, snapshot_key = _checked_content(root, use_cache)
@@ -494,8 +510,8 @@ def build_site(root: str, output: str | None = None, jobs: int | None = None,
         files = views.data_files()
         return files, (_snapshot_bytes(snapshot_key, checked, files) if snapshot_key else None)
 
-    # The content now stays as it is until the end of the build; moving it out of the
-    # collector's reach means no collection walks (and so copies into every worker) its pages.
+    # Everything made so far stays as it is until the end of the build; out of the
+    # collector's reach, no collection walks (and so copies into every worker) its pages.
     gc.freeze()
     try:
         fingerprints: dict = {}
@@ -551,7 +567,6 @@ def build_site(root: str, output: str | None = None, jobs: int | None = None,
         raise
     finally:
         _WORKER.clear()
-        gc.unfreeze()  # a long-running serve must be able to collect this build's objects
     if snapshot_data is not None:
         _save_bytes(root, SNAPSHOT_FILE, snapshot_data)
     if use_cache and any(outcome[2] for outcome in outcomes):

@@ -314,12 +314,12 @@ class SiteViews:
     def _article_claims(self, key: str) -> list[str]:
         """The claims an article makes, in the order it makes them (excerpt order)."""
         source = self.sources[key]
-        ordered: list[str] = []
+        ordered: dict[str, None] = {}  # insertion-ordered, with constant-time membership
         for ex in source.excerpts:
             for cid in sorted(set(self.claims_by_excerpt.get(f"{key}#{ex.id}", []))):
-                if cid in self.grades and cid not in ordered:
-                    ordered.append(cid)
-        return ordered
+                if cid in self.grades:
+                    ordered.setdefault(cid)
+        return list(ordered)
 
     def _article_summaries(self) -> list[dict]:
         out = []

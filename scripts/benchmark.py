@@ -5,8 +5,9 @@ Generates a site of N claims with realistic field sizes (a few hundred words of 
 claim, three evidence items with excerpts and effects, full grading reasons, article links)
 plus one source per ten claims, then runs the real ``ldn-site build`` command in a
 subprocess and reports wall time, pages per second and the peak memory of the whole process
-tree (parent and rendering workers, sampled from /proc every 10 ms; shared pages are counted
-once per process, so the figure errs high).
+tree (parent and rendering workers, sampled from /proc every 10 ms): the peak of the summed
+PSS, which shares each page between the processes that share it, and for comparison the
+peak of the summed RSS, which counts shared pages once per process and so errs high.
 
     python scripts/benchmark.py                  # 1,000 and 10,000 claims
     python scripts/benchmark.py --claims 2000
@@ -115,8 +116,13 @@ def make_site(folder: str, n_claims: int, seed: int = 1) -> None:
             f.write("\n".join(lines) + "\n")
 
 
-def tree_rss_kb(pid: int) -> int:
-    """Resident memory of a process and all its descendants, in kB, from /proc."""
+def tree_memory_kb(pid: int) -> tuple[int, int]:
+    """Memory of a process and all its descendants, in kB, from /proc: (RSS, PSS) summed.
+
+    RSS counts a page shared by several processes (the forked rendering workers share the
+    loaded content with their parent) once in every process, so its sum errs high. PSS
+    (proportional set size) splits each shared page between the processes sharing it, so its
+    sum is the memory the tree really occupies."""
     children: dict[int, list[int]] = {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
@@ -127,34 +133,37 @@ def tree_rss_kb(pid: int) -> int:
         except (OSError, IndexError, ValueError):
             continue
         children.setdefault(ppid, []).append(int(entry))
-    total, stack = 0, [pid]
+    rss = pss = 0
+    stack = [pid]
     while stack:
         p = stack.pop()
         try:
-            with open(f"/proc/{p}/status") as f:
+            with open(f"/proc/{p}/smaps_rollup") as f:
                 for line in f:
-                    if line.startswith("VmRSS:"):
-                        total += int(line.split()[1])
+                    if line.startswith("Rss:"):
+                        rss += int(line.split()[1])
+                    elif line.startswith("Pss:"):
+                        pss += int(line.split()[1])
         except OSError:
             pass
         stack.extend(children.get(p, []))
-    return total
+    return rss, pss
 
 
-def run_build(site: str, extra: list[str]) -> tuple[float, int, str]:
+def run_build(site: str, extra: list[str]) -> tuple[float, tuple[int, int], str]:
     cmd = [sys.executable, "-m", "ldn_site", "build", "--root", site, "-o",
            os.path.join(site, "_site")] + extra
     env = dict(os.environ)
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env,
                             text=True)
-    peak = 0
+    peak = [0, 0]  # RSS, PSS
     done = threading.Event()
 
     def sample():
-        nonlocal peak
         while not done.is_set():
-            peak = max(peak, tree_rss_kb(proc.pid))
+            for i, kb in enumerate(tree_memory_kb(proc.pid)):
+                peak[i] = max(peak[i], kb)
             time.sleep(0.01)
 
     sampler = threading.Thread(target=sample, daemon=True)
@@ -188,10 +197,11 @@ def report(label: str, site: str, extra: list[str]) -> None:
         elif name == "template edit":
             with open(os.path.join(site, "templates", "base.html"), "a") as f:
                 f.write("{# benchmark edit #}\n<!-- benchmark edit -->\n")
-        wall, peak, _ = run_build(site, extra)
+        wall, (rss, pss), _ = run_build(site, extra)
         pages = count_pages(site)
         print(f"{label:>12} | {name:<13} | {pages:6d} pages | {wall:7.2f} s | "
-              f"{pages / wall:7.0f} pages/s | peak {peak / 1024:5.0f} MB")
+              f"{pages / wall:7.0f} pages/s | peak PSS {pss / 1024:5.0f} MB "
+              f"(RSS sum {rss / 1024:5.0f} MB)")
 
 
 def main() -> None:
