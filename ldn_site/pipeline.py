@@ -92,6 +92,7 @@ def check_site(root: str, texts_dir: str | None = None,
 # --- content snapshot -----------------------------------------------------------------------
 
 SNAPSHOT_FILE = "content.pickle"
+DATA_CACHE_DIR = "data-files"  # the snapshot's data files (sitemap, feed, open data)
 
 
 @contextlib.contextmanager
@@ -164,13 +165,32 @@ def _load_snapshot(root: str, key: str) -> dict | None:
     return snapshot
 
 
-def _snapshot_bytes(key: str, checked: CheckResult, data_files: dict[str, str]) -> bytes:
+def _snapshot_bytes(key: str, checked: CheckResult, data_files: list[str]) -> bytes:
+    """The snapshot: the content and its validation, and the names of the data files, which
+    are kept beside it as files (on a large site they are tens of megabytes that need never
+    be in memory)."""
     header = f"{code_stamp()} {key}\n".encode()
     content = dataclasses.replace(checked.content, templates={})
     return header + pickle.dumps({"content": content, "grades": checked.validated.grades,
                                   "validation": checked.validated.diagnostics,
                                   "diagnostics": checked.diagnostics,
-                                  "data_files": data_files}, protocol=pickle.HIGHEST_PROTOCOL)
+                                  "data_files": sorted(data_files)},
+                                 protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def _copy_files(names: list[str], source: str, target: str) -> bool:
+    """Copy the named files from one folder to another (each through a temporary name);
+    False, leaving any partial copy to be overwritten, if one of them cannot be copied."""
+    try:
+        for name in names:
+            dest = os.path.join(target, name)
+            os.makedirs(os.path.dirname(dest), exist_ok=True)
+            tmp = f"{dest}.{os.getpid()}.tmp"
+            shutil.copyfile(os.path.join(source, name), tmp)
+            os.replace(tmp, dest)
+    except OSError:
+        return False
+    return True
 
 
 def _save_bytes(root: str, name: str, data: bytes) -> None:
@@ -500,15 +520,20 @@ def _build_site(root: str, output: str | None, jobs: int | None, use_cache: bool
     # A build from the command line reuses pages from the previous build through a manifest
     # in the cache; serve keeps its fingerprints in memory (keep_pages).
     persisted = keep_pages is None and use_cache
+    data_cache = os.path.join(root, CACHE_DIR, DATA_CACHE_DIR)
     if persisted:
         keep_pages = _load_page_manifest(root, out)
-    def side_work() -> tuple[dict[str, str], bytes | None]:
-        """The data files, and the snapshot to save for the next build (None when the
-        content came from one): work the parent does while the workers render."""
-        if snapshot is not None:
+    def side_work() -> tuple[list[str], bytes | None]:
+        """Writes the data files into the staging folder (copied from the snapshot's when the
+        content came from one), and makes the snapshot to save for the next build: work the
+        parent does while the workers render. Returns the data files' names and the
+        snapshot (None when the content came from one)."""
+        if snapshot is not None and _copy_files(snapshot["data_files"], data_cache, staging):
             return snapshot["data_files"], None
         files = views.data_files()
-        return files, (_snapshot_bytes(snapshot_key, checked, files) if snapshot_key else None)
+        _write_files(staging, files)
+        return sorted(files), (_snapshot_bytes(snapshot_key, checked, list(files))
+                               if snapshot_key else None)
 
     # Everything made so far stays as it is until the end of the build; out of the
     # collector's reach, no collection walks (and so copies into every worker) its pages.
@@ -542,7 +567,7 @@ def _build_site(root: str, output: str | None, jobs: int | None, use_cache: bool
             return result
         t0 = time.perf_counter()
         files = _write_static(content, staging)
-        files += _write_files(staging, data_files)
+        files += len(data_files)
         timings["files"] = time.perf_counter() - t0
         if search:
             t0 = time.perf_counter()
@@ -567,7 +592,9 @@ def _build_site(root: str, output: str | None, jobs: int | None, use_cache: bool
         raise
     finally:
         _WORKER.clear()
-    if snapshot_data is not None:
+    # The data files first, the snapshot that names them last: a snapshot on disk always has
+    # its files beside it (and if they are gone after all, they are simply made again).
+    if snapshot_data is not None and _copy_files(data_files, out, data_cache):
         _save_bytes(root, SNAPSHOT_FILE, snapshot_data)
     if use_cache and any(outcome[2] for outcome in outcomes):
         _save_cache(root, renderer.cache)

@@ -120,3 +120,16 @@ def test_a_damaged_snapshot_is_ignored(make_site, tmp_path, damage):
     path.write_bytes(damage)
     assert_same_tree(first, build(site, tmp_path / "b"), "after damage")
     assert path.read_bytes() == data, "the next build replaces the damaged snapshot"
+
+
+def test_the_snapshot_keeps_its_data_files_on_disk_and_remakes_them_if_lost(make_site,
+                                                                           tmp_path):
+    site = make_site("minimal")
+    first = build(site, tmp_path / "a")
+    kept = read_tree(site / pipeline.CACHE_DIR / pipeline.DATA_CACHE_DIR)
+    assert sorted(kept) == ["data/claims.json", "data/evidence.csv", "feed.xml", "robots.txt",
+                            "sitemap.xml"]
+    assert all(first[name] == data for name, data in kept.items())
+    assert_same_tree(first, build(site, tmp_path / "b"), "data files from the snapshot")
+    (site / pipeline.CACHE_DIR / pipeline.DATA_CACHE_DIR / "data" / "claims.json").unlink()
+    assert_same_tree(first, build(site, tmp_path / "c"), "data files made again")
