@@ -35,17 +35,25 @@ def _new_parser() -> markdown.Markdown:
 class MarkdownRenderer:
     """Renders Markdown to sanitized HTML, remembering every result by its source text."""
 
-    def __init__(self, cache: dict[str, str] | None = None):
+    def __init__(self, cache: dict[str, str] | None = None, store=None):
         self.cache: dict[str, str] = dict(cache or {})
         self.added: dict[str, str] = {}
+        # store(key) -> value or None: results of earlier builds, looked up one at a time.
+        self._store = store
         self._md = _new_parser()
+
+    def _known(self, key: str):
+        value = self.cache.get(key)
+        if value is None and self._store is not None:
+            value = self._store(key)
+        return value
 
     def __call__(self, text: str | None) -> str:
         if not text:
             return ""
         # Keyed by digest so that a cache saved between builds stays small.
         key = hashlib.sha256(str(text).encode("utf-8")).hexdigest()
-        html = self.cache.get(key)
+        html = self._known(key)
         if html is None:
             html = render_markdown(str(text), self._md)
             self.cache[key] = html
@@ -56,7 +64,7 @@ class MarkdownRenderer:
         """A value derived from rendered Markdown (glossary-linked HTML, say), kept and saved
         with the rendered Markdown so that later builds need not work it out again. ``key``
         must say everything the value depends on; the value must be JSON data."""
-        value = self.cache.get(key)
+        value = self._known(key)
         if value is None:
             value = self.cache[key] = self.added[key] = compute()
         return value

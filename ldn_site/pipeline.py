@@ -24,6 +24,7 @@ import multiprocessing
 import os
 import pickle
 import shutil
+import sqlite3
 import subprocess
 import sys
 import time
@@ -43,7 +44,7 @@ from ldn_site.validation import Validated, validate_content
 from ldn_site.views import Page, SiteViews
 
 CACHE_DIR = ".ldn-site-cache"
-CACHE_FILE = "markdown.json"
+CACHE_FILE = "markdown.sqlite"
 CITATION_CACHE_FILE = "citations.json"
 PAGES_FILE = "pages.json"
 SEARCH_DIR = "pagefind"
@@ -246,24 +247,86 @@ def _cache_stamp() -> str:
     return f"{markdown.__version__}/{getattr(nh3, '__version__', '')}/{code}"
 
 
-def _load_cache(root: str, name: str = CACHE_FILE, stamp: str | None = None) -> dict:
+def _load_cache(root: str, name: str, stamp: str) -> dict:
+    """The entries of a small JSON cache (citations, the page manifest), or nothing if it was
+    made for another stamp."""
     path = os.path.join(root, CACHE_DIR, name)
     try:
         with open(path, encoding="utf-8") as f:
             data = json.load(f)
     except (OSError, ValueError):
         return {}
-    expected = stamp if stamp is not None else _cache_stamp()
-    if not isinstance(data, dict) or data.get("stamp") != expected:
+    if not isinstance(data, dict) or data.get("stamp") != stamp:
         return {}
     entries = data.get("entries")
     return entries if isinstance(entries, dict) else {}
 
 
-def _save_cache(root: str, entries: dict, name: str = CACHE_FILE,
-                stamp: str | None = None) -> None:
-    text = json.dumps({"stamp": stamp if stamp is not None else _cache_stamp(),
-                       "entries": entries}, sort_keys=True)
+class MarkdownStore:
+    """Rendered Markdown (and the glossary links remembered with it) from earlier builds, in
+    SQLite, looked up one text at a time: no process holds the whole cache in memory, where on
+    a large site it would be tens of megabytes in the parent and again in every forked worker
+    that touched it. Values are stored as JSON. Any SQLite problem only makes the cache miss:
+    it saves time and is never needed for a correct build."""
+
+    def __init__(self, path: str, stamp: str):
+        self.path = path
+        self.stamp = stamp
+        self._connection: sqlite3.Connection | None = None
+        self._pid = -1
+
+    def _reader(self) -> sqlite3.Connection | None:
+        if self._pid != os.getpid():  # a connection must not be used across fork
+            self._pid, self._connection = os.getpid(), None
+            try:
+                conn = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True,
+                                       check_same_thread=False)
+                row = conn.execute("SELECT value FROM meta WHERE key = 'stamp'").fetchone()
+                if row is not None and row[0] == self.stamp:
+                    self._connection = conn
+                else:
+                    conn.close()
+            except sqlite3.Error:
+                pass
+        return self._connection
+
+    def __call__(self, key: str):
+        conn = self._reader()
+        if conn is None:
+            return None
+        try:
+            row = conn.execute("SELECT value FROM entries WHERE key = ?", (key,)).fetchone()
+        except sqlite3.Error:
+            return None
+        return None if row is None else json.loads(row[0])
+
+    def save(self, entries: dict) -> None:
+        """Add entries, first emptying a store made for another stamp."""
+        try:
+            os.makedirs(os.path.dirname(self.path), exist_ok=True)
+            conn = sqlite3.connect(self.path, timeout=10)
+            try:
+                with conn:
+                    conn.execute("CREATE TABLE IF NOT EXISTS meta "
+                                 "(key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+                    conn.execute("CREATE TABLE IF NOT EXISTS entries "
+                                 "(key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+                    row = conn.execute("SELECT value FROM meta WHERE key = 'stamp'").fetchone()
+                    if row is None or row[0] != self.stamp:
+                        conn.execute("DELETE FROM entries")
+                        conn.execute("INSERT OR REPLACE INTO meta VALUES ('stamp', ?)",
+                                     (self.stamp,))
+                    conn.executemany("INSERT OR REPLACE INTO entries VALUES (?, ?)",
+                                     ((k, json.dumps(v, ensure_ascii=False))
+                                      for k, v in sorted(entries.items())))
+            finally:
+                conn.close()
+        except (OSError, sqlite3.Error):
+            pass  # the cache only saves time; a read-only checkout still builds
+
+
+def _save_cache(root: str, entries: dict, name: str, stamp: str) -> None:
+    text = json.dumps({"stamp": stamp, "entries": entries}, sort_keys=True)
     _save_bytes(root, name, text.encode("utf-8"))
 
 
@@ -498,8 +561,9 @@ def _build_site(root: str, output: str | None, jobs: int | None, use_cache: bool
         result.seconds = time.perf_counter() - started
         return result
 
-    cache = _load_cache(root) if use_cache else {}
-    renderer = keep_renderer or MarkdownRenderer(cache)
+    store = MarkdownStore(os.path.join(root, CACHE_DIR, CACHE_FILE),
+                          _cache_stamp()) if use_cache else None
+    renderer = keep_renderer or MarkdownRenderer(store=store)
     today = build_date(content).isoformat()
     citation_stamp = citation_cache_stamp()
     citations = Citations(content.bib, {k: src.kind for k, src in content.sources.items()},
@@ -579,8 +643,11 @@ def _build_site(root: str, output: str | None, jobs: int | None, use_cache: bool
                 result.seconds = time.perf_counter() - started
                 return result
             files += _count_files(os.path.join(staging, SEARCH_DIR))
+        rendered = dict(renderer.added)  # by the workers, and by this process for itself
         for _, _, added, _ in outcomes:
-            renderer.cache.update(added)
+            rendered.update(added)
+        if keep_renderer is not None:  # serve keeps its renderer, with all it has rendered
+            keep_renderer.cache.update(rendered)
         _publish(staging, out)
         if persisted:
             _save_page_manifest(root, out, fingerprints)
@@ -596,8 +663,8 @@ def _build_site(root: str, output: str | None, jobs: int | None, use_cache: bool
     # its files beside it (and if they are gone after all, they are simply made again).
     if snapshot_data is not None and _copy_files(data_files, out, data_cache):
         _save_bytes(root, SNAPSHOT_FILE, snapshot_data)
-    if use_cache and any(outcome[2] for outcome in outcomes):
-        _save_cache(root, renderer.cache)
+    if store is not None and rendered:
+        store.save(rendered)
     if use_cache and citations.added:
         _save_cache(root, citations.entries, CITATION_CACHE_FILE, citation_stamp)
     result.pages = len(pages)

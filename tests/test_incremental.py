@@ -133,3 +133,37 @@ def test_the_snapshot_keeps_its_data_files_on_disk_and_remakes_them_if_lost(make
     assert_same_tree(first, build(site, tmp_path / "b"), "data files from the snapshot")
     (site / pipeline.CACHE_DIR / pipeline.DATA_CACHE_DIR / "data" / "claims.json").unlink()
     assert_same_tree(first, build(site, tmp_path / "c"), "data files made again")
+
+
+def test_markdown_store_answers_only_for_its_own_stamp_and_survives_damage(tmp_path):
+    path = str(tmp_path / "cache" / "markdown.sqlite")
+    store = pipeline.MarkdownStore(path, "stamp-1")
+    assert store("a") is None, "no file yet: a miss, not an error"
+    store.save({"a": "<p>A</p>", "glossary:b": ["<p>B</p>", ["placebo"]]})
+    reader = pipeline.MarkdownStore(path, "stamp-1")
+    assert reader("a") == "<p>A</p>"
+    assert reader("glossary:b") == ["<p>B</p>", ["placebo"]]
+    assert reader("c") is None
+    assert pipeline.MarkdownStore(path, "stamp-2")("a") is None, "made by other code"
+    pipeline.MarkdownStore(path, "stamp-2").save({"c": "<p>C</p>"})
+    assert pipeline.MarkdownStore(path, "stamp-2")("a") is None, "emptied for the new stamp"
+    assert pipeline.MarkdownStore(path, "stamp-2")("c") == "<p>C</p>"
+    with open(path, "wb") as f:
+        f.write(b"this is not a database")
+    damaged = pipeline.MarkdownStore(path, "stamp-2")
+    assert damaged("c") is None
+    damaged.save({"d": "<p>D</p>"})  # must not raise
+
+
+def test_a_warm_build_renders_no_markdown(make_site, tmp_path, monkeypatch):
+    site = make_site("minimal")
+    build(site, tmp_path / "a")
+    base = site / "templates" / "base.html"
+    base.write_text(base.read_text() + "\n")  # every page is rendered again, Markdown is not
+    from ldn_site import markup
+    with monkeypatch.context() as m:
+        m.setattr(markup, "render_markdown",
+                  lambda *a, **k: (_ for _ in ()).throw(AssertionError("rendered again")))
+        warm = build(site, tmp_path / "b", jobs=2)
+    assert_same_tree(build(site, tmp_path / "fresh", use_cache=False), warm,
+                     "Markdown from the store")
