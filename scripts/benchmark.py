@@ -3,9 +3,10 @@
 
 Generates a site of N claims with realistic field sizes (a few hundred words of Markdown per
 claim, three evidence items with excerpts and effects, full grading reasons, article links)
-plus one source per ten claims, then runs the real ``ldn-site build`` command in a
+plus one source per ten claims and one popular article per twenty claims (about the real
+site's proportions), then runs the real ``ldn-site build`` command in a
 subprocess and reports wall time, pages per second and the peak memory of the whole process
-tree (parent and rendering workers, sampled from /proc every 10 ms): the peak of the summed
+tree (parent and rendering workers, sampled from /proc every 50 ms): the peak of the summed
 PSS, which shares each page between the processes that share it, and for comparison the
 peak of the summed RSS, which counts shared pages once per process and so errs high.
 
@@ -39,6 +40,10 @@ KINDS = ("randomized-trial", "crossover-trial", "open-label-study", "systematic-
          "retrospective-study", "narrative-review")
 TOPICS = ("efficacy", "dose", "mechanism", "side-effects", "safety", "pharmacology", "context")
 VERDICTS = ("supported", "mixed", "unsupported", "refuted")
+ARTICLE_CLAIMS = 20  # claims made by each synthetic popular article
+# Reading smaps_rollup walks the page tables of the measured process while holding its memory
+# lock, so sampling too often slows the very build being measured.
+SAMPLE_SECONDS = 0.05
 
 
 def sentence(rng: random.Random, n: int) -> str:
@@ -85,15 +90,18 @@ def make_site(folder: str, n_claims: int, seed: int = 1) -> None:
             lines += [f"  - id: ex{e}", f"    text: {q(paragraph(rng, 2))}", "    locator: Abstract"]
         with open(os.path.join(folder, "sources", f"{key}.yaml"), "w") as f:
             f.write("\n".join(lines) + "\n")
-    # One popular article with one excerpt per 20 claims.
-    n_art = max(1, n_claims // 20)
-    bib.append("@misc{article0,\n  title = {A popular article},\n  howpublished = {Web}\n}\n")
-    lines = ["kind: popular-article", "publisher: Nobody", "interests: None",
-             "fulltext:", "  file: article0.txt", "  sha256: " + "0" * 64, "excerpts:"]
-    for e in range(n_art):
-        lines += [f"  - id: a{e}", f"    text: {q(sentence(rng, 15))}", "    locator: Body"]
-    with open(os.path.join(folder, "sources", "article0.yaml"), "w") as f:
-        f.write("\n".join(lines) + "\n")
+    # Popular articles as on the real site (five articles for about a hundred claims): one
+    # per 20 claims, each making those 20 claims, one excerpt each.
+    for a in range(max(1, -(-n_claims // ARTICLE_CLAIMS))):
+        key = f"article{a:04d}"
+        bib.append(f"@misc{{{key},\n  title = {{{sentence(rng, 8)}}},\n"
+                   "  howpublished = {Web}\n}\n")
+        lines = ["kind: popular-article", "publisher: Nobody", "interests: None",
+                 "fulltext:", f"  file: {key}.txt", "  sha256: " + "0" * 64, "excerpts:"]
+        for e in range(ARTICLE_CLAIMS):
+            lines += [f"  - id: a{e}", f"    text: {q(sentence(rng, 15))}", "    locator: Body"]
+        with open(os.path.join(folder, "sources", f"{key}.yaml"), "w") as f:
+            f.write("\n".join(lines) + "\n")
     with open(os.path.join(folder, "sources", "references.bib"), "w") as f:
         f.write("\n".join(bib))
     for c in range(n_claims):
@@ -109,7 +117,7 @@ def make_site(folder: str, n_claims: int, seed: int = 1) -> None:
                   f"  risk_of_bias: {{rating: serious, reason: {q(paragraph(rng, 2))}}}",
                   f"  imprecision: {{rating: serious, reason: {q(paragraph(rng, 1))}}}",
                   f"summary: {q(paragraph(rng, 6) + chr(10) * 2 + paragraph(rng, 5))}",
-                  f"seen_in: [article0#a{c // 20}]" if c // 20 < n_art else "seen_in: []",
+                  f"seen_in: [article{c // ARTICLE_CLAIMS:04d}#a{c % ARTICLE_CLAIMS}]",
                   f"related: [claim{(c + 1) % n_claims:05d}]" if n_claims > 1 else "related: []",
                   "reviewed: {date: 2026-01-01, reviewer: Bench}"]
         with open(os.path.join(folder, "claims", f"claim{c:05d}.yaml"), "w") as f:
@@ -164,7 +172,7 @@ def run_build(site: str, extra: list[str]) -> tuple[float, tuple[int, int], str]
         while not done.is_set():
             for i, kb in enumerate(tree_memory_kb(proc.pid)):
                 peak[i] = max(peak[i], kb)
-            time.sleep(0.01)
+            time.sleep(SAMPLE_SECONDS)
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
