@@ -69,6 +69,11 @@ class MarkdownRenderer:
             value = self.cache[key] = self.added[key] = compute()
         return value
 
+    def take_added(self) -> dict[str, str]:
+        """What was rendered anew since the last call (to be saved for later builds)."""
+        added, self.added = self.added, {}
+        return added
+
     def inline(self, text: str | None) -> str:
         """Render a one-paragraph text without its surrounding <p>."""
         html = self(text)

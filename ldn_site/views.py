@@ -12,6 +12,7 @@ Markdown goes through the ``MarkdownRenderer`` it is given. No I/O.
 from __future__ import annotations
 
 import datetime
+import hashlib
 import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -424,12 +425,16 @@ class SiteViews:
             term = v.term(v.EFFECT_MEASURES, measure)
             ident = f"forest-{measure.lower()}"
             ratio = measure in v.RATIO_MEASURES
+            inputs = (rows, measure, term.label.lower(), ratio, ident)
+            # Remembered with the rendered Markdown: drawing a plot costs more than looking it
+            # up, and a rebuild after a template edit draws every plot again otherwise.
+            key = "forest:" + hashlib.sha256(repr(inputs).encode("utf-8")).hexdigest()
+            svg = self.md.memo(key, lambda: forestplot.render_forest_plot(*inputs))
             plots.append({"id": ident, "measure": measure, "label": term.label,
                           "meaning": term.meaning,
                           "term_url": term_url(f"measure-{measure.lower()}"),
                           "null": "1" if ratio else "0",
-                          "svg": Markup(forestplot.render_forest_plot(
-                              rows, measure, term.label.lower(), ratio, ident))})
+                          "svg": Markup(svg)})
         return plots
 
     def view_claim(self, page: Page) -> dict:

@@ -162,6 +162,11 @@ def run_build(site: str, extra: list[str]) -> tuple[float, tuple[int, int], str]
     cmd = [sys.executable, "-m", "ldn_site", "build", "--root", site, "-o",
            os.path.join(site, "_site")] + extra
     env = dict(os.environ)
+    # Flush what earlier builds (and the site generator) left for the disk to write, so that
+    # each build is timed on its own work rather than on its predecessor's write-back (as
+    # hyperfine's ``--prepare sync``): without this, a build right after the cold build runs
+    # while some hundreds of megabytes are still being written out, and is slowed by half.
+    os.sync()
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env,
                             text=True)

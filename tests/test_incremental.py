@@ -155,15 +155,44 @@ def test_markdown_store_answers_only_for_its_own_stamp_and_survives_damage(tmp_p
     damaged.save({"d": "<p>D</p>"})  # must not raise
 
 
-def test_a_warm_build_renders_no_markdown(make_site, tmp_path, monkeypatch):
+def test_two_keys_on_one_row_id_give_a_miss_never_the_other_value(tmp_path, monkeypatch):
+    monkeypatch.setattr(pipeline, "_row_id", lambda key: 7)
+    path = str(tmp_path / "markdown.sqlite")
+    pipeline.MarkdownStore(path, "stamp").save({"x": "<p>X</p>"})
+    assert pipeline.MarkdownStore(path, "stamp")("y") is None
+    assert pipeline.MarkdownStore(path, "stamp")("x") == "<p>X</p>"
+
+
+def test_markdown_store_of_the_first_layout_is_emptied_not_misread(tmp_path):
+    import sqlite3
+    path = str(tmp_path / "markdown.sqlite")
+    conn = sqlite3.connect(path)
+    with conn:  # the first layout: JSON values in a rowid table, the bare stamp
+        conn.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+        conn.execute("CREATE TABLE entries (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+        conn.execute("INSERT INTO meta VALUES ('stamp', 'stamp-1')")
+        conn.execute("""INSERT INTO entries VALUES ('a', '"<p>A</p>"')""")
+    conn.close()
+    store = pipeline.MarkdownStore(path, "stamp-1")
+    assert store("a") is None
+    store.save({"b": "<p>B</p>"})
+    assert pipeline.MarkdownStore(path, "stamp-1")("b") == "<p>B</p>"
+    conn = sqlite3.connect(path)
+    tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
+    conn.close()
+    assert "entries" not in tables
+
+
+def test_a_warm_build_renders_no_markdown_and_draws_no_plot(make_site, tmp_path, monkeypatch):
     site = make_site("minimal")
     build(site, tmp_path / "a")
     base = site / "templates" / "base.html"
     base.write_text(base.read_text() + "\n")  # every page is rendered again, Markdown is not
-    from ldn_site import markup
+    from ldn_site import forestplot, markup
+    never = (lambda *a, **k: (_ for _ in ()).throw(AssertionError("rendered again")))
     with monkeypatch.context() as m:
-        m.setattr(markup, "render_markdown",
-                  lambda *a, **k: (_ for _ in ()).throw(AssertionError("rendered again")))
+        m.setattr(markup, "render_markdown", never)
+        m.setattr(forestplot, "render_forest_plot", never)
         warm = build(site, tmp_path / "b", jobs=2)
     assert_same_tree(build(site, tmp_path / "fresh", use_cache=False), warm,
                      "Markdown from the store")
