@@ -339,6 +339,10 @@ class MarkdownStore:
                 conn.close()
         except (OSError, sqlite3.Error):
             pass  # the cache only saves time; a read-only checkout still builds
+        # Read afresh from now on: the store may not have existed, or had another stamp.
+        if self._connection is not None and self._pid == os.getpid():
+            self._connection.close()  # (never one inherited across fork)
+        self._pid, self._connection = -1, None
 
 
 def _row_id(key: str) -> int:
@@ -399,10 +403,16 @@ def _render_pages(indices: list[int]) -> tuple[int, list[str], dict[str, str], d
             continue
         with open(target, "w", encoding="utf-8") as f:
             f.write(html)
-    # Only this run's results go back: a worker renders several runs, and returning all it
-    # has rendered so far each time would send (and make the parent hold) its Markdown over
-    # and over.
-    return len(indices), failures, views.md.take_added(), fingerprints
+    added = views.md.take_added()
+    store: MarkdownStore | None = _WORKER.get("worker_store")
+    if store is not None and added and os.getpid() != _WORKER["parent"]:
+        # A worker saves what it rendered itself rather than sending it to the parent, which
+        # would otherwise hold every text of the site at once; having saved it, the worker
+        # forgets it too and finds it in the store if a later page shows it again.
+        store.save(added)
+        views.md.cache.clear()
+        added = {}
+    return len(indices), failures, added, fingerprints
 
 
 def _reusable(recorded, key: bytes, path: str) -> bool:
@@ -629,7 +639,9 @@ def _build_site(root: str, output: str | None, jobs: int | None, use_cache: bool
     try:
         fingerprints: dict = {}
         _WORKER.update(views=views, env=env, env_key=env_key, pages=pages, staging=staging,
-                       keep_pages=keep_pages,
+                       keep_pages=keep_pages, parent=os.getpid(),
+                       # serve keeps all rendered Markdown in its renderer, so it needs it back
+                       worker_store=store if keep_renderer is None else None,
                        previous=out if keep_pages is not None and os.path.isdir(out) else None)
         n_jobs = _jobs(jobs, len(pages))
         t0 = time.perf_counter()

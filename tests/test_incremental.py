@@ -183,9 +183,13 @@ def test_markdown_store_of_the_first_layout_is_emptied_not_misread(tmp_path):
     assert "entries" not in tables
 
 
-def test_a_warm_build_renders_no_markdown_and_draws_no_plot(make_site, tmp_path, monkeypatch):
+@pytest.mark.parametrize("first_jobs", [1, 2], ids=["in-process", "workers"])
+def test_a_warm_build_renders_no_markdown_and_draws_no_plot(make_site, tmp_path, monkeypatch,
+                                                            first_jobs):
     site = make_site("minimal")
-    build(site, tmp_path / "a")
+    # With workers, each saves what it rendered to the store itself; in one process the
+    # build saves it at the end. Either way the next build finds all of it.
+    build(site, tmp_path / "a", jobs=first_jobs)
     base = site / "templates" / "base.html"
     base.write_text(base.read_text() + "\n")  # every page is rendered again, Markdown is not
     from ldn_site import forestplot, markup
