@@ -27,4 +27,4 @@ bench: $(VENV)/.installed
 	$(BIN)/python scripts/benchmark.py
 
 clean:
-	rm -rf _site .ldn-site-cache
+	rm -rf _site .ldn-site-cache ._site.staging-* ._site.replaced-*

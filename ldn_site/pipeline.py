@@ -19,6 +19,7 @@ import functools
 import gc
 import hashlib
 import io
+import itertools
 import json
 import multiprocessing
 import os
@@ -27,6 +28,7 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 
@@ -523,28 +525,53 @@ def _exchange(a: str, b: str) -> bool:
 
 
 def _publish(staging: str, output: str) -> None:
+    """Put the site in ``staging`` in place of ``output``. The site it replaces is moved aside,
+    beside it, for the next build to remove (see ``_leftovers``)."""
     if not os.path.exists(output):
         os.rename(staging, output)
         return
+    replaced = _sibling(output, "replaced")
     if _exchange(staging, output):
-        shutil.rmtree(staging)  # after the swap, "staging" holds the old site
+        os.rename(staging, replaced)  # after the swap, "staging" holds the old site
         return
     # Fallback without renameat2: two renames; the old site is only moved aside, never
     # half-overwritten, and the window in which the target is missing is one rename long.
-    old = f"{staging}.old"
-    os.rename(output, old)
+    os.rename(output, replaced)
     os.rename(staging, output)
-    shutil.rmtree(old)
 
 
-def _staging_dir(output: str) -> str:
-    parent = os.path.dirname(os.path.abspath(output))
-    name = os.path.basename(os.path.abspath(output))
-    # Leftovers of builds that were killed are removed first; they were never published.
-    for entry in os.listdir(parent) if os.path.isdir(parent) else []:
-        if entry.startswith(f".{name}.staging-"):
-            shutil.rmtree(os.path.join(parent, entry), ignore_errors=True)
-    return os.path.join(parent, f".{name}.staging-{os.getpid()}")
+_SIBLINGS = itertools.count()
+
+
+def _sibling(output: str, kind: str) -> str:
+    """A new name beside ``output`` for a folder of ``kind`` (staging or replaced), unique
+    even between the builds of one long-running process."""
+    parent, name = os.path.split(os.path.abspath(output))
+    return os.path.join(parent, f".{name}.{kind}-{os.getpid()}-{next(_SIBLINGS)}")
+
+
+def _leftovers(output: str) -> list[str]:
+    """Folders beside ``output`` that an earlier build left: staging folders of builds that
+    were killed (never published), and sites replaced by a later build. Removing a site of
+    10,000 pages takes over a second on some disks (freeing the blocks of files that have
+    reached the disk), so a build does not wait for it after publishing: the next build
+    removes it in the background while it renders (``_remove_in_background``)."""
+    parent, name = os.path.split(os.path.abspath(output))
+    if not os.path.isdir(parent):
+        return []
+    return sorted(os.path.join(parent, entry) for entry in os.listdir(parent)
+                  if entry.startswith((f".{name}.staging-", f".{name}.replaced-")))
+
+
+def _remove_in_background(paths: list[str]) -> threading.Thread:
+    """Remove ``paths`` in a thread (joined before the build returns). Started only once
+    the workers are forked, so that no worker is forked while it runs."""
+    def remove():
+        for path in paths:
+            shutil.rmtree(path, ignore_errors=True)
+    thread = threading.Thread(target=remove, name="ldn-site-cleanup", daemon=True)
+    thread.start()
+    return thread
 
 
 _ENVIRONMENTS: dict[str, jinja2.Environment] = {}
@@ -613,8 +640,10 @@ def _build_site(root: str, output: str | None, jobs: int | None, use_cache: bool
         result.diagnostics.extend(template_diags)
         result.seconds = time.perf_counter() - started
         return result
-    staging = _staging_dir(out)
+    leftovers = _leftovers(out)  # listed before this build's staging folder exists
+    staging = _sibling(out, "staging")
     os.makedirs(staging)
+    cleanup: threading.Thread | None = None
     # A build from the command line reuses pages from the previous build through a manifest
     # in the cache; serve keeps its fingerprints in memory (keep_pages).
     persisted = keep_pages is None and use_cache
@@ -646,6 +675,7 @@ def _build_site(root: str, output: str | None, jobs: int | None, use_cache: bool
         n_jobs = _jobs(jobs, len(pages))
         t0 = time.perf_counter()
         if n_jobs == 1:
+            cleanup = _remove_in_background(leftovers)
             outcomes = [_render_pages(list(range(len(pages))))]
             data_files, snapshot_data = side_work()
         else:
@@ -660,6 +690,7 @@ def _build_site(root: str, output: str | None, jobs: int | None, use_cache: bool
                     for i in range(0, len(pages), size)]
             with ctx.Pool(n_jobs) as pool:
                 pending = pool.map_async(_render_pages, runs, chunksize=1)
+                cleanup = _remove_in_background(leftovers)
                 data_files, snapshot_data = side_work()
                 outcomes = pending.get()
         timings["render"] = time.perf_counter() - t0
@@ -701,6 +732,8 @@ def _build_site(root: str, output: str | None, jobs: int | None, use_cache: bool
         raise
     finally:
         _WORKER.clear()
+        if cleanup is not None:
+            cleanup.join()
     # The data files first, the snapshot that names them last: a snapshot on disk always has
     # its files beside it (and if they are gone after all, they are simply made again).
     if snapshot_data is not None and _copy_files(data_files, out, data_cache):

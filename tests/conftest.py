@@ -33,7 +33,8 @@ FIXED_EPOCH = "1769904000"
 
 REMOVE_LIST = "_remove.txt"
 # Leftovers a developer's local build may have put beside a sample site; never copied.
-_IGNORE = shutil.ignore_patterns(".ldn-site-cache", "_site", ".*.staging-*", "__pycache__")
+_IGNORE = shutil.ignore_patterns(".ldn-site-cache", "_site", ".*.staging-*", ".*.replaced-*",
+                                 "__pycache__")
 
 
 @pytest.fixture(autouse=True)

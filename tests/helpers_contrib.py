@@ -19,7 +19,8 @@ MINIMAL = TESTS / "sites" / "minimal"
 TEMPLATES = REPO / "templates"
 # 2026-02-01T00:00:00Z, as in conftest: after the minimal site's review (2026-01-15).
 FIXED_EPOCH = "1769904000"
-_IGNORE = shutil.ignore_patterns(".ldn-site-cache", "_site", ".*.staging-*", "__pycache__")
+_IGNORE = shutil.ignore_patterns(".ldn-site-cache", "_site", ".*.staging-*", ".*.replaced-*",
+                                 "__pycache__")
 
 
 def copy_minimal(dest: Path, templates: bool = True) -> Path:

@@ -1,6 +1,6 @@
 """A build that fails, is interrupted or is killed leaves the previously published site exactly
 as it was: same files, same bytes, same modification times, and no staging folder beside it
-(a killed build's leftovers are removed by the next build)."""
+(a killed build's leftovers are removed by the next build, as is the site a build replaces)."""
 
 from __future__ import annotations
 
@@ -120,11 +120,26 @@ def test_a_killed_build_leaves_the_previous_site_untouched(published, tmp_path):
     leftovers = staging_leftovers(out)
     assert len(leftovers) == 1 and ".staging-" in leftovers[0]
     assert len(read_tree(out.parent / leftovers[0])) == 3
-    # ... and is never published; the next build removes it and publishes a whole site.
+    # ... and is never published; the next build removes it and publishes a whole site. The
+    # site that build replaced is left beside it, for the build after it to remove.
     result = run_cli("build", "--root", site, "--output", out)
     assert result.exit_code == 0, result.output
-    assert staging_leftovers(out) == []
+    assert [name.split("-")[0] for name in staging_leftovers(out)] == [".out.replaced"]
     assert read_tree(out) == before
+
+
+def test_the_site_a_build_replaces_is_removed_by_the_next_build(published):
+    site, out, before, _ = published
+    replaced = []
+    for _ in range(3):
+        result = run_cli("build", "--root", site, "--output", out)
+        assert result.exit_code == 0, result.output
+        assert read_tree(out) == before
+        leftovers = staging_leftovers(out)
+        assert len(leftovers) == 1 and leftovers[0].startswith(".out.replaced-")
+        assert read_tree(out.parent / leftovers[0]) == before, "the previous site, whole"
+        replaced.append(leftovers[0])
+    assert len(set(replaced)) == 3, "each build removed the one before it"
 
 
 @pytest.mark.parametrize("edit, expected", [
