@@ -2,7 +2,8 @@
 
 Owns schema.org JSON-LD (serialised so that it is valid JSON and safe inside a <script>),
 the sitemap, robots.txt, the Atom feed of reviews and the open-data files (data/claims.json,
-data/evidence.csv). Every builder takes plain values that ``views`` prepared and returns text;
+data/evidence.csv). Every builder takes plain values that ``views`` prepared and returns text
+(the open-data files as a sequence of pieces, made as they are written);
 absolute addresses are made from the configured base URL, and the only dates are content dates
 or the build date the pipeline chose (never the wall clock). Pure: no I/O.
 """
@@ -12,6 +13,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Iterable, Iterator
 from xml.sax.saxutils import escape, quoteattr
 
 SCHEMA_CONTEXT = "https://schema.org"
@@ -139,20 +141,30 @@ def atom_feed(base_url: str, title: str, subtitle: str, language: str, authors: 
     return "\n".join(out) + "\n"
 
 
-def claims_json(site: dict, claims: list[dict]) -> str:
-    """One JSON document, with one claim per line: easy to diff, and each line is encoded by
-    the fast C encoder (``indent`` would switch json to its slow pure-Python one)."""
+def claims_json(site: dict, claims: Iterable[dict]) -> Iterator[str]:
+    """claims.json, piece by piece (the claims may come one at a time, so that a large site's
+    tens of megabytes are never held at once): one JSON document with one claim per line,
+    easy to diff, each line encoded by the fast C encoder (``indent`` would switch json to
+    its slow pure-Python one)."""
     head = json.dumps({"format": DATA_FORMAT, "site": site}, ensure_ascii=False)[:-1]
-    body = ",\n".join(json.dumps(c, ensure_ascii=False) for c in claims)
-    return head + ', "claims": [\n' + body + "\n]}\n"
+    yield head + ', "claims": [\n'
+    separator = ""
+    for claim in claims:
+        yield separator + json.dumps(claim, ensure_ascii=False)
+        separator = ",\n"
+    yield "\n]}\n"
 
 
-def evidence_csv(rows: list[dict]) -> str:
-    """One row per piece of evidence of each claim (RFC 4180: CRLF line ends, quoted as
-    needed)."""
+def evidence_csv(rows: Iterable[dict]) -> Iterator[str]:
+    """evidence.csv, piece by piece: one row per piece of evidence of each claim (RFC 4180:
+    CRLF line ends, quoted as needed)."""
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=EVIDENCE_COLUMNS, lineterminator="\r\n")
     writer.writeheader()
     for row in rows:
         writer.writerow({k: "" if row.get(k) is None else row[k] for k in EVIDENCE_COLUMNS})
-    return buffer.getvalue()
+        if buffer.tell() > 1 << 16:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()

@@ -28,8 +28,10 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import threading
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import jinja2
@@ -144,42 +146,70 @@ def _snapshot_key(root: str) -> str:
     return f"{loading.content_digest(root)}/{os.environ.get('SOURCE_DATE_EPOCH', '')}"
 
 
-def _load_snapshot(root: str, key: str) -> dict | None:
-    """The content, grades, diagnostics and data files of the last build, if they were made
-    from exactly these content files by exactly this code; otherwise None.
+def _load_snapshot(root: str, key: str) -> tuple[CheckResult, list[str]] | None:
+    """The checked content of the last build and the names of its data files, if they were
+    made from exactly these content files by exactly this code; otherwise None.
 
-    A pickle, because rebuilding thousands of records from JSON would cost as much as parsing
-    the YAML again. It lives in the repository's own cache folder, which only the user writes
-    (as Sphinx keeps its pickled environment); a snapshot that does not unpickle cleanly is
-    ignored."""
+    The file holds a header line (code stamp and content key), a line with the data files'
+    names (JSON), then the ``CheckResult`` pickled. A pickle, because rebuilding thousands of
+    records from JSON would cost as much as parsing the YAML again. It lives in the
+    repository's own cache folder, which only the user writes (as Sphinx keeps its pickled
+    environment); a snapshot that does not unpickle cleanly is ignored."""
     path = os.path.join(root, CACHE_DIR, SNAPSHOT_FILE)
     try:
         with open(path, "rb") as f:
             header = f.readline()
             if header != f"{code_stamp()} {key}\n".encode():
                 return None
+            data_files = json.loads(f.readline())
             with _collector_paused():
-                snapshot = pickle.load(f)
+                checked = pickle.load(f)
     except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError,
             IndexError, TypeError, ValueError):
         return None
-    if not isinstance(snapshot, dict) or not isinstance(snapshot.get("content"), Content):
+    if not isinstance(checked, CheckResult) or not isinstance(checked.content, Content) or \
+            not isinstance(data_files, list) or not all(isinstance(n, str) for n in data_files):
         return None
-    snapshot["content"].root = root
-    return snapshot
+    checked.content.root = root
+    return checked, data_files
 
 
-def _snapshot_bytes(key: str, checked: CheckResult, data_files: list[str]) -> bytes:
-    """The snapshot: the content and its validation, and the names of the data files, which
-    are kept beside it as files (on a large site they are tens of megabytes that need never
-    be in memory)."""
-    header = f"{code_stamp()} {key}\n".encode()
+def _pickle_checked(checked: CheckResult, body) -> None:
+    """Write ``checked`` (without its templates, which are always read afresh) into the
+    binary file ``body``: the snapshot's body."""
     content = dataclasses.replace(checked.content, templates={})
-    return header + pickle.dumps({"content": content, "grades": checked.validated.grades,
-                                  "validation": checked.validated.diagnostics,
-                                  "diagnostics": checked.diagnostics,
-                                  "data_files": sorted(data_files)},
-                                 protocol=pickle.HIGHEST_PROTOCOL)
+    pickle.dump(CheckResult(content, checked.validated, checked.diagnostics), body,
+                protocol=pickle.HIGHEST_PROTOCOL)
+    body.flush()
+
+
+def _body_file(root: str, in_cache: bool):
+    """An anonymous file for a snapshot body: in the cache folder when caches are on (on the
+    disk that will keep the snapshot), else in the system's temporary folder."""
+    folder = os.path.join(root, CACHE_DIR)
+    if in_cache:
+        try:
+            os.makedirs(folder, exist_ok=True)
+            return tempfile.TemporaryFile(dir=folder)
+        except OSError:
+            pass  # a read-only checkout
+    return tempfile.TemporaryFile()
+
+
+def _save_snapshot(root: str, key: str, data_files: list[str], body) -> None:
+    """Save the snapshot from its parts; ``body`` is the file ``_pickle_checked`` wrote."""
+    folder = os.path.join(root, CACHE_DIR)
+    try:
+        os.makedirs(folder, exist_ok=True)
+        tmp = os.path.join(folder, f".{SNAPSHOT_FILE}.{os.getpid()}")
+        with open(tmp, "wb") as f:
+            f.write(f"{code_stamp()} {key}\n".encode())
+            f.write((json.dumps(sorted(data_files)) + "\n").encode())
+            body.seek(0)
+            shutil.copyfileobj(body, f, 1 << 20)
+        os.replace(tmp, os.path.join(folder, SNAPSHOT_FILE))
+    except OSError:
+        pass  # the cache only saves time; a read-only checkout still builds
 
 
 def _copy_files(names: list[str], source: str, target: str) -> bool:
@@ -209,29 +239,84 @@ def _save_bytes(root: str, name: str, data: bytes) -> None:
         pass  # the cache only saves time; a read-only checkout still builds
 
 
-def _checked_content(root: str, use_cache: bool) -> tuple[CheckResult, dict | None, str | None]:
+def _check_for_build(root: str) -> CheckResult:
+    with _collector_paused():
+        checked = check_site(root, with_templates=False)
+        # Only validation needs to know the line of every value; the pages do not.
+        drop_lines(checked.content)
+        drop_lines(checked.validated.grades)
+    return checked
+
+
+def _check_in_child(root: str, body) -> CheckResult | None:
+    """Load and validate in a forked child, which pickles the result into the binary file
+    ``body`` (the snapshot's body, see ``_pickle_checked``), and return it unpickled; None if
+    the child failed (the caller then does the work itself, so that a bug shows its
+    traceback).
+
+    Loading makes millions of short-lived objects (YAML events, node trees) between the
+    long-lived ones, and the memory they leave behind stays with the process, scattered:
+    the parent would hold about 300 MB at 10,000 claims where the unpickled result takes
+    200 MB, and every forked worker, placing its own objects into those scattered holes,
+    would copy page after page of it. Unpickled, the result lies compact."""
+    try:
+        pid = os.fork()
+    except OSError:
+        return None
+    if pid == 0:  # the child: never returns
+        code = 1
+        try:
+            _pickle_checked(_check_for_build(root), body)
+            code = 0
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    if status != 0:
+        return None
+    try:
+        body.seek(0)
+        with _collector_paused():
+            checked = pickle.load(body)
+    except (OSError, EOFError, pickle.UnpicklingError):
+        return None
+    return checked if isinstance(checked, CheckResult) else None
+
+
+@dataclass
+class Checked:
+    """The checked content for a build, and where it came from."""
+    result: CheckResult | None  # None only while it is being made
+    key: str | None  # the snapshot key (None when caches are off)
+    data_files: list[str] | None  # the snapshot's data files, when it came from the snapshot
+    body: object = None  # the pickled result as a snapshot body, if it was made this build
+
+
+def _checked_content(root: str, use_cache: bool, resources: contextlib.ExitStack,
+                     isolate: bool = False) -> Checked:
     """Load and validate the content, or take it from the snapshot of the last build when no
-    content file changed. Returns the result, the snapshot used (if any) and the snapshot key
-    (None when caches are off). The templates are always read afresh."""
+    content file changed. The templates are always read afresh. With ``isolate`` (a single
+    build from the command line, where no other thread runs), the loading happens in a child
+    process (see ``_check_in_child``). Files opened here are closed with ``resources``."""
     key = _snapshot_key(root) if use_cache else None
     snapshot = _load_snapshot(root, key) if key else None
     if snapshot is not None:
-        checked = CheckResult(snapshot["content"],
-                              Validated(snapshot["grades"], snapshot["validation"]),
-                              list(snapshot["diagnostics"]))
+        checked = Checked(snapshot[0], key, snapshot[1])
     else:
-        with _collector_paused():
-            checked = check_site(root, with_templates=False)
-            # Only validation needs to know the line of every value; the pages do not.
-            drop_lines(checked.content)
-            drop_lines(checked.validated.grades)
+        checked = Checked(None, key, None)
+        if isolate and hasattr(os, "fork"):
+            body = resources.enter_context(_body_file(root, key is not None))
+            result = _check_in_child(root, body)
+            if result is not None:
+                checked.result, checked.body = result, body
+        if checked.result is None:
+            checked.result = _check_for_build(root)
     # The content stays as it is until the build ends (build_site unfreezes): out of the
     # collector's reach, its millions of objects are not walked again by every collection.
     gc.freeze()
     template_diags: list[Diagnostic] = []
-    checked.content.templates = loading.load_templates(root, template_diags)
-    checked.diagnostics.extend(template_diags)
-    return checked, snapshot, key
+    checked.result.content.templates = loading.load_templates(root, template_diags)
+    checked.result.diagnostics.extend(template_diags)
+    return checked
 
 
 # --- Markdown cache ------------------------------------------------------------------------
@@ -601,7 +686,9 @@ def build_site(root: str, output: str | None = None, jobs: int | None = None,
     page whose digest is unchanged is hard-linked from the published site instead of being
     rendered and written again (in a single process; parallel workers render everything)."""
     try:
-        return _build_site(root, output, jobs, use_cache, keep_renderer, search, keep_pages)
+        with contextlib.ExitStack() as resources:
+            return _build_site(root, output, jobs, use_cache, keep_renderer, search, keep_pages,
+                               resources)
     finally:
         # Loading froze the content out of the collector's reach; a long-running serve must
         # be able to collect it once the next build replaces it.
@@ -610,10 +697,12 @@ def build_site(root: str, output: str | None = None, jobs: int | None = None,
 
 def _build_site(root: str, output: str | None, jobs: int | None, use_cache: bool,
                 keep_renderer: MarkdownRenderer | None, search: bool,
-                keep_pages: dict | None) -> BuildResult:
+                keep_pages: dict | None, resources: contextlib.ExitStack) -> BuildResult:
     started = time.perf_counter()
     timings = {}
-    checked, snapshot, snapshot_key = _checked_content(root, use_cache)
+    # serve (keep_renderer) builds in a thread beside its server: no fork outside the pool.
+    loaded = _checked_content(root, use_cache, resources, isolate=keep_renderer is None)
+    checked = loaded.result
     timings["load+validate"] = time.perf_counter() - started
     content = checked.content
     out = output or os.path.join(root, content.config.output_dir if content.config else "_site")
@@ -650,17 +739,22 @@ def _build_site(root: str, output: str | None, jobs: int | None, use_cache: bool
     data_cache = os.path.join(root, CACHE_DIR, DATA_CACHE_DIR)
     if persisted:
         keep_pages = _load_page_manifest(root, out)
-    def side_work() -> tuple[list[str], bytes | None]:
+    def side_work() -> tuple[list[str], object]:
         """Writes the data files into the staging folder (copied from the snapshot's when the
-        content came from one), and makes the snapshot to save for the next build: work the
-        parent does while the workers render. Returns the data files' names and the
-        snapshot (None when the content came from one)."""
-        if snapshot is not None and _copy_files(snapshot["data_files"], data_cache, staging):
-            return snapshot["data_files"], None
+        content came from one), and has the body of the snapshot to save for the next build
+        (pickled here unless the loading child made it): work the parent does while the
+        workers render. Returns the data files' names and the snapshot body (None when the
+        content came from the snapshot or caches are off)."""
+        if loaded.data_files is not None and _copy_files(loaded.data_files, data_cache,
+                                                          staging):
+            return loaded.data_files, None
         files = views.data_files()
         _write_files(staging, files)
-        return sorted(files), (_snapshot_bytes(snapshot_key, checked, list(files))
-                               if snapshot_key else None)
+        body = loaded.body
+        if body is None and loaded.key:
+            body = resources.enter_context(_body_file(root, True))
+            _pickle_checked(checked, body)
+        return sorted(files), body if loaded.key else None
 
     # Everything made so far stays as it is until the end of the build; out of the
     # collector's reach, no collection walks (and so copies into every worker) its pages.
@@ -677,7 +771,7 @@ def _build_site(root: str, output: str | None, jobs: int | None, use_cache: bool
         if n_jobs == 1:
             cleanup = _remove_in_background(leftovers)
             outcomes = [_render_pages(list(range(len(pages))))]
-            data_files, snapshot_data = side_work()
+            data_files, snapshot_body = side_work()
         else:
             # fork shares the loaded content with the workers without pickling it.
             ctx = multiprocessing.get_context("fork")
@@ -691,7 +785,7 @@ def _build_site(root: str, output: str | None, jobs: int | None, use_cache: bool
             with ctx.Pool(n_jobs) as pool:
                 pending = pool.map_async(_render_pages, runs, chunksize=1)
                 cleanup = _remove_in_background(leftovers)
-                data_files, snapshot_data = side_work()
+                data_files, snapshot_body = side_work()
                 outcomes = pending.get()
         timings["render"] = time.perf_counter() - t0
         for outcome in outcomes:
@@ -736,8 +830,8 @@ def _build_site(root: str, output: str | None, jobs: int | None, use_cache: bool
             cleanup.join()
     # The data files first, the snapshot that names them last: a snapshot on disk always has
     # its files beside it (and if they are gone after all, they are simply made again).
-    if snapshot_data is not None and _copy_files(data_files, out, data_cache):
-        _save_bytes(root, SNAPSHOT_FILE, snapshot_data)
+    if snapshot_body is not None and _copy_files(data_files, out, data_cache):
+        _save_snapshot(root, loaded.key, data_files, snapshot_body)
     if store is not None and rendered:
         store.save(rendered)
     if use_cache and citations.added:
@@ -799,8 +893,9 @@ def write_files(folder: str, files: dict[str, str]) -> list[str]:
     return changed
 
 
-def _write_files(staging: str, files: dict[str, str]) -> int:
-    """Write generated files (sitemap, feed, open data, ...) given as {path: text}."""
+def _write_files(staging: str, files: dict[str, str | Iterable[str]]) -> int:
+    """Write generated files (sitemap, feed, open data, ...) given as {path: text}, a text
+    being one string or a sequence of pieces (written as they are made)."""
     made = set()
     for path, text in sorted(files.items()):
         target = os.path.join(staging, path)
@@ -810,7 +905,7 @@ def _write_files(staging: str, files: dict[str, str]) -> int:
             made.add(folder)
         # newline="" keeps the text's own line ends (the CSV's are CRLF by its standard).
         with open(target, "w", encoding="utf-8", newline="") as f:
-            f.write(text)
+            f.writelines((text,) if isinstance(text, str) else text)
     return len(files)
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime
 import hashlib
 import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -754,9 +755,9 @@ class SiteViews:
 
     # --- files other than pages ----------------------------------------------------------
 
-    def data_files(self) -> dict[str, str]:
+    def data_files(self) -> dict[str, str | Iterable[str]]:
         """Every generated file that is not a page, by path: sitemap, robots.txt, the Atom
-        feed and the open data."""
+        feed and the open data (the open data as pieces, made as they are written)."""
         c = self.config
         entries = []
         for page in self.pages():
@@ -773,7 +774,6 @@ class SiteViews:
                 "label": card["topic"]["label"],
                 "summary": f"Verdict: {card['verdict']['label']}. Certainty of evidence: "
                            f"{card['certainty']['label']}. {card['statement']}"})
-        records, rows = self.open_data()
         return {
             "sitemap.xml": metadata.sitemap(c.base_url, entries),
             "robots.txt": metadata.robots(c.base_url),
@@ -781,19 +781,18 @@ class SiteViews:
                                            c.description, c.language,
                                            [m.name for m in c.maintainers],
                                            self._newest_review() or self.today, feed_entries),
+            # Made while they are written, a claim at a time (see metadata.claims_json).
             "data/claims.json": metadata.claims_json(
-                {"title": c.title, "url": c.base_url, "built": self.today}, records),
-            "data/evidence.csv": metadata.evidence_csv(rows),
+                {"title": c.title, "url": c.base_url, "built": self.today},
+                self.claim_records()),
+            "data/evidence.csv": metadata.evidence_csv(self.evidence_rows()),
         }
 
-    def open_data(self) -> tuple[list[dict], list[dict]]:
-        """Every claim as a record (claims.json), and every piece of evidence as a row
-        (evidence.csv)."""
-        records, rows = [], []
+    def claim_records(self) -> Iterator[dict]:
+        """Every claim as a record of claims.json, one at a time."""
         for cid in self.graded:
             claim = self.claims[cid]
             grade = self.grades[cid]
-            url = self.absolute(claim_url(cid))
             evidence = []
             for item in claim.evidence:
                 source = self.sources[item.source]
@@ -801,28 +800,16 @@ class SiteViews:
                 effect = None if e is None else {
                     "outcome": e.outcome, "measure": e.measure, "value": e.value,
                     "ci_low": e.ci_low, "ci_high": e.ci_high, "n": e.n}
-                rob = source.risk_of_bias.overall if source.risk_of_bias else None
                 evidence.append({
                     "source": item.source, "source_url": self.absolute(source_url(item.source)),
                     "kind": source.kind, "citation": self.citations.text(item.source),
-                    "n": source.n, "direction": item.direction, "risk_of_bias": rob,
+                    "n": source.n, "direction": item.direction,
+                    "risk_of_bias": _overall_rob(source),
                     "finding": str(item.finding), "effect": effect,
                     "excerpts": [self._excerpt_record(ref) for ref in item.excerpts]})
-                rows.append({
-                    "claim_id": cid, "claim_title": claim.title, "topic": claim.topic,
-                    "verdict": claim.verdict, "certainty": grade.certainty,
-                    "source": item.source, "source_kind": source.kind,
-                    "source_title": self.source_title(item.source), "n": source.n,
-                    "dose": source.dose, "duration": source.duration,
-                    "direction": item.direction, "risk_of_bias": rob,
-                    "outcome": e.outcome if e else None, "measure": e.measure if e else None,
-                    "value": e.value if e else None, "ci_low": e.ci_low if e else None,
-                    "ci_high": e.ci_high if e else None, "effect_n": e.n if e else None,
-                    "excerpts": " ".join(item.excerpts), "claim_url": url,
-                    "source_url": self.absolute(source_url(item.source))})
-            records.append({
-                "id": cid, "url": url, "title": claim.title, "statement": claim.statement,
-                "topic": claim.topic, "verdict": claim.verdict,
+            yield {
+                "id": cid, "url": self.absolute(claim_url(cid)), "title": claim.title,
+                "statement": claim.statement, "topic": claim.topic, "verdict": claim.verdict,
                 "certainty": grade.certainty,
                 "grade": {"start": grade.start, "start_kind": grade.start_kind,
                           "start_sources": list(grade.start_sources),
@@ -835,14 +822,39 @@ class SiteViews:
                 "seen_in": [self._excerpt_record(ref) for ref in claim.seen_in],
                 "related": [r for r in claim.related if r in self.grades],
                 "reviewed": {"date": claim.reviewed.date, "reviewer": claim.reviewed.reviewer},
-            })
-        return records, rows
+            }
+
+    def evidence_rows(self) -> Iterator[dict]:
+        """Every piece of evidence of every claim as a row of evidence.csv, one at a time."""
+        for cid in self.graded:
+            claim = self.claims[cid]
+            grade = self.grades[cid]
+            url = self.absolute(claim_url(cid))
+            for item in claim.evidence:
+                source = self.sources[item.source]
+                e = item.effect
+                yield {
+                    "claim_id": cid, "claim_title": claim.title, "topic": claim.topic,
+                    "verdict": claim.verdict, "certainty": grade.certainty,
+                    "source": item.source, "source_kind": source.kind,
+                    "source_title": self.source_title(item.source), "n": source.n,
+                    "dose": source.dose, "duration": source.duration,
+                    "direction": item.direction, "risk_of_bias": _overall_rob(source),
+                    "outcome": e.outcome if e else None, "measure": e.measure if e else None,
+                    "value": e.value if e else None, "ci_low": e.ci_low if e else None,
+                    "ci_high": e.ci_high if e else None, "effect_n": e.n if e else None,
+                    "excerpts": " ".join(item.excerpts), "claim_url": url,
+                    "source_url": self.absolute(source_url(item.source))}
 
     def _excerpt_record(self, ref: str) -> dict:
         key, _, ex_id = ref.partition("#")
         excerpt = next(e for e in self.sources[key].excerpts if e.id == ex_id)
         return {"ref": ref, "url": self.absolute(excerpt_url(ref)), "text": excerpt.text,
                 "locator": excerpt.locator}
+
+
+def _overall_rob(source) -> str | None:
+    return source.risk_of_bias.overall if source.risk_of_bias else None
 
 
 def _one_line(text: str) -> str:

@@ -4,6 +4,8 @@ snapshot is ignored rather than trusted. Every build is compared with a build fr
 
 from __future__ import annotations
 
+import tempfile
+
 import pytest
 
 from conftest import read_tree
@@ -100,12 +102,34 @@ def test_a_new_site_date_invalidates_the_snapshot(make_site, tmp_path, monkeypat
 def test_new_code_invalidates_the_snapshot(make_site, tmp_path, monkeypatch):
     site = make_site("minimal")
     build(site, tmp_path / "a")
-    calls = []
+    loaded = tmp_path / "loaded"  # a file, not a list: the loading runs in a child process
     real = loading.load_content
-    monkeypatch.setattr(loading, "load_content", lambda *a, **k: calls.append(1) or real(*a, **k))
+    monkeypatch.setattr(loading, "load_content",
+                        lambda *a, **k: loaded.touch() or real(*a, **k))
     monkeypatch.setattr(pipeline, "code_stamp", lambda: "another version of ldn-site")
     build(site, tmp_path / "b")
-    assert calls, "a snapshot made by other code must not be used"
+    assert loaded.exists(), "a snapshot made by other code must not be used"
+
+
+@pytest.mark.parametrize("name", ["minimal", "invalid"])
+def test_loading_in_a_child_gives_what_loading_in_process_gives(make_site, name):
+    site = str(make_site(name))
+    here = pipeline._check_for_build(site)
+    with tempfile.TemporaryFile() as body:
+        there = pipeline._check_in_child(site, body)
+    assert there is not None
+    assert there.diagnostics == here.diagnostics
+    assert [c.id for c in there.content.claims] == [c.id for c in here.content.claims]
+    assert sorted(there.content.sources) == sorted(here.content.sources)
+    assert there.validated.grades == here.validated.grades
+
+
+def test_a_failing_child_hands_back_nothing(make_site, monkeypatch):
+    def boom(*args, **kwargs):
+        raise AssertionError("a bug")
+    monkeypatch.setattr(pipeline, "check_site", boom)
+    with tempfile.TemporaryFile() as body:
+        assert pipeline._check_in_child(str(make_site("minimal")), body) is None
 
 
 @pytest.mark.parametrize("damage", [b"", b"garbage\n", None])
