@@ -371,10 +371,11 @@ class MarkdownStore:
         self.stamp = f"{stamp}/schema-{self.SCHEMA}"
         self._connection: sqlite3.Connection | None = None
         self._pid = -1
+        self._holding = False  # a read transaction is open (see ``reading``)
 
     def _reader(self) -> sqlite3.Connection | None:
         if self._pid != os.getpid():  # a connection must not be used across fork
-            self._pid, self._connection = os.getpid(), None
+            self._pid, self._connection, self._holding = os.getpid(), None, False
             try:
                 conn = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True,
                                        check_same_thread=False)
@@ -387,6 +388,32 @@ class MarkdownStore:
                 pass
         return self._connection
 
+    @contextlib.contextmanager
+    def reading(self):
+        """Hold one read transaction for a run of lookups. Each lookup outside a transaction
+        starts its own: file locks taken and released, the journal looked for, page 1 read
+        again; about 13 µs, where inside one it takes 5 µs. A reader holds up writers (they
+        wait for it to finish before they commit), so the transaction lasts one run of pages
+        at most, and ends at the first miss: a run that misses renders Markdown, and so do the
+        other workers, which then save what they rendered."""
+        conn = self._reader()
+        if conn is not None:
+            try:
+                conn.execute("BEGIN")
+                self._holding = True
+            except sqlite3.Error:
+                pass
+        try:
+            yield
+        finally:
+            self._release()
+
+    def _release(self) -> None:
+        if self._holding and self._pid == os.getpid():
+            self._holding = False
+            with contextlib.suppress(sqlite3.Error):
+                self._connection.execute("COMMIT")
+
     def __call__(self, key: str):
         conn = self._reader()
         if conn is None:
@@ -397,12 +424,14 @@ class MarkdownStore:
         except sqlite3.Error:
             return None
         if row is None or row[0] != key:
+            self._release()
             return None
         value = row[1]
         return json.loads(value) if isinstance(value, bytes) else value
 
     def save(self, entries: dict) -> None:
         """Add entries, first emptying a store made for another stamp."""
+        self._release()  # this process's own read transaction would hold up its write
         try:
             os.makedirs(os.path.dirname(self.path), exist_ok=True)
             conn = sqlite3.connect(self.path, timeout=10)
@@ -449,6 +478,22 @@ _WORKER: dict = {}
 
 def _render_pages(indices: list[int]) -> tuple[int, list[str], dict[str, str], dict]:
     views: SiteViews = _WORKER["views"]
+    store: MarkdownStore | None = _WORKER.get("store")
+    with store.reading() if store is not None else contextlib.nullcontext():
+        failures, fingerprints = _render_run(indices, views)
+    added = views.md.take_added()
+    saver: MarkdownStore | None = _WORKER.get("worker_store")
+    if saver is not None and added and os.getpid() != _WORKER["parent"]:
+        # A worker saves what it rendered itself rather than sending it to the parent, which
+        # would otherwise hold every text of the site at once; having saved it, the worker
+        # forgets it too and finds it in the store if a later page shows it again.
+        saver.save(added)
+        views.md.cache.clear()
+        added = {}
+    return len(indices), failures, added, fingerprints
+
+
+def _render_run(indices: list[int], views: SiteViews) -> tuple[list[Diagnostic], dict]:
     env: jinja2.Environment = _WORKER["env"]
     pages: list[Page] = _WORKER["pages"]
     staging: str = _WORKER["staging"]
@@ -490,16 +535,7 @@ def _render_pages(indices: list[int]) -> tuple[int, list[str], dict[str, str], d
             continue
         with open(target, "w", encoding="utf-8") as f:
             f.write(html)
-    added = views.md.take_added()
-    store: MarkdownStore | None = _WORKER.get("worker_store")
-    if store is not None and added and os.getpid() != _WORKER["parent"]:
-        # A worker saves what it rendered itself rather than sending it to the parent, which
-        # would otherwise hold every text of the site at once; having saved it, the worker
-        # forgets it too and finds it in the store if a later page shows it again.
-        store.save(added)
-        views.md.cache.clear()
-        added = {}
-    return len(indices), failures, added, fingerprints
+    return failures, fingerprints
 
 
 def _reusable(recorded, key: bytes, path: str) -> bool:
@@ -762,7 +798,7 @@ def _build_site(root: str, output: str | None, jobs: int | None, use_cache: bool
     try:
         fingerprints: dict = {}
         _WORKER.update(views=views, env=env, env_key=env_key, pages=pages, staging=staging,
-                       keep_pages=keep_pages, parent=os.getpid(),
+                       keep_pages=keep_pages, parent=os.getpid(), store=store,
                        # serve keeps all rendered Markdown in its renderer, so it needs it back
                        worker_store=store if keep_renderer is None else None,
                        previous=out if keep_pages is not None and os.path.isdir(out) else None)

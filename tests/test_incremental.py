@@ -187,6 +187,36 @@ def test_two_keys_on_one_row_id_give_a_miss_never_the_other_value(tmp_path, monk
     assert pipeline.MarkdownStore(path, "stamp")("x") == "<p>X</p>"
 
 
+def _can_write(path: str) -> bool:
+    import sqlite3
+    conn = sqlite3.connect(path, timeout=0.05)
+    try:
+        with conn:
+            conn.execute("INSERT OR REPLACE INTO meta VALUES ('probe', 'x')")
+        return True
+    except sqlite3.OperationalError:  # "database is locked"
+        return False
+    finally:
+        conn.close()
+
+
+def test_a_run_of_lookups_shares_one_read_that_ends_at_the_first_miss(tmp_path):
+    path = str(tmp_path / "markdown.sqlite")
+    pipeline.MarkdownStore(path, "stamp").save({"a": "<p>A</p>", "b": "<p>B</p>"})
+    reader = pipeline.MarkdownStore(path, "stamp")
+    with reader.reading():
+        assert reader("a") == "<p>A</p>"
+        assert reader("b") == "<p>B</p>"
+        assert not _can_write(path), "one read transaction, held while lookups hit"
+        assert reader("c") is None
+        assert _can_write(path), "a miss ends it: other workers will want to save"
+        assert reader("a") == "<p>A</p>"
+    assert _can_write(path)
+    with reader.reading():
+        assert reader("a") == "<p>A</p>"
+    assert _can_write(path), "and it ends with the run"
+
+
 def test_markdown_store_of_the_first_layout_is_emptied_not_misread(tmp_path):
     import sqlite3
     path = str(tmp_path / "markdown.sqlite")
