@@ -45,7 +45,7 @@ from ldn_site.rendering import (MissingDisclaimer, compile_templates, make_envir
                                 minify_css, render_page, template_error)
 from ldn_site.searchindex import IndexFormatError, canonicalize
 from ldn_site.validation import Validated, validate_content
-from ldn_site.views import Page, SiteViews
+from ldn_site.views import DATA_FILES, Page, SiteViews
 
 CACHE_DIR = ".ldn-site-cache"
 CACHE_FILE = "markdown.sqlite"
@@ -259,19 +259,7 @@ def _check_in_child(root: str, body) -> CheckResult | None:
     the parent would hold about 300 MB at 10,000 claims where the unpickled result takes
     200 MB, and every forked worker, placing its own objects into those scattered holes,
     would copy page after page of it. Unpickled, the result lies compact."""
-    try:
-        pid = os.fork()
-    except OSError:
-        return None
-    if pid == 0:  # the child: never returns
-        code = 1
-        try:
-            _pickle_checked(_check_for_build(root), body)
-            code = 0
-        finally:
-            os._exit(code)
-    _, status = os.waitpid(pid, 0)
-    if status != 0:
+    if not _in_child(lambda: _pickle_checked(_check_for_build(root), body)):
         return None
     try:
         body.seek(0)
@@ -280,6 +268,39 @@ def _check_in_child(root: str, body) -> CheckResult | None:
     except (OSError, EOFError, pickle.UnpicklingError):
         return None
     return checked if isinstance(checked, CheckResult) else None
+
+
+def _in_child(work) -> bool:
+    """Run ``work()`` in a forked child and wait for it; whether it succeeded. Nothing the
+    child allocates or touches stays with this process (see ``_check_in_child``)."""
+    return _wait_child(_start_child(work))
+
+
+def _start_child(work) -> int | None:
+    """Fork a child that runs ``work()`` and exits; its pid, or None if there is none."""
+    try:
+        pid = os.fork()
+    except OSError:
+        return None
+    if pid == 0:  # the child: never returns
+        code = 1
+        try:
+            work()
+            code = 0
+        finally:
+            os._exit(code)
+    return pid
+
+
+def _wait_child(pid: int | None) -> bool:
+    """Wait for a child from ``_start_child``; whether it succeeded."""
+    if pid is None:
+        return False
+    try:
+        _, status = os.waitpid(pid, 0)
+    except ChildProcessError:  # already waited for
+        return False
+    return status == 0
 
 
 @dataclass
@@ -303,7 +324,7 @@ def _checked_content(root: str, use_cache: bool, resources: contextlib.ExitStack
         checked = Checked(snapshot[0], key, snapshot[1])
     else:
         checked = Checked(None, key, None)
-        if isolate and hasattr(os, "fork"):
+        if isolate:
             body = resources.enter_context(_body_file(root, key is not None))
             result = _check_in_child(root, body)
             if result is not None:
@@ -737,7 +758,8 @@ def _build_site(root: str, output: str | None, jobs: int | None, use_cache: bool
     started = time.perf_counter()
     timings = {}
     # serve (keep_renderer) builds in a thread beside its server: no fork outside the pool.
-    loaded = _checked_content(root, use_cache, resources, isolate=keep_renderer is None)
+    isolate = keep_renderer is None and hasattr(os, "fork")
+    loaded = _checked_content(root, use_cache, resources, isolate=isolate)
     checked = loaded.result
     timings["load+validate"] = time.perf_counter() - started
     content = checked.content
@@ -784,17 +806,23 @@ def _build_site(root: str, output: str | None, jobs: int | None, use_cache: bool
         if loaded.data_files is not None and _copy_files(loaded.data_files, data_cache,
                                                           staging):
             return loaded.data_files, None
-        files = views.data_files()
-        _write_files(staging, files)
+        if not _wait_child(writer):
+            _write_files(staging, views.data_files())
         body = loaded.body
         if body is None and loaded.key:
             body = resources.enter_context(_body_file(root, True))
             _pickle_checked(checked, body)
-        return sorted(files), body if loaded.key else None
+        return sorted(DATA_FILES), body if loaded.key else None
 
     # Everything made so far stays as it is until the end of the build; out of the
     # collector's reach, no collection walks (and so copies into every worker) its pages.
     gc.freeze()
+    # The open data reads every claim, and reading an object writes its reference count:
+    # written by this process, it would copy most of the memory it shares with the workers.
+    # A child writes it instead (forked before them, while no other thread runs), and what
+    # it copied goes with it.
+    writer = _start_child(lambda: _write_files(staging, views.data_files())) \
+        if isolate and loaded.data_files is None else None
     try:
         fingerprints: dict = {}
         _WORKER.update(views=views, env=env, env_key=env_key, pages=pages, staging=staging,
@@ -858,6 +886,7 @@ def _build_site(root: str, output: str | None, jobs: int | None, use_cache: bool
             keep_pages.clear()
             keep_pages.update(fingerprints)
     except BaseException:
+        _wait_child(writer)  # it writes into the staging folder
         shutil.rmtree(staging, ignore_errors=True)
         raise
     finally:

@@ -36,6 +36,8 @@ MAP_CELL_LIMIT = 12      # claims listed in one cell of the evidence map before 
 KEY_FINDINGS = 6
 LATEST = 6
 FEED_ENTRIES = 50
+# The files ``SiteViews.data_files`` makes (a build may write them in a child process).
+DATA_FILES = ("data/claims.json", "data/evidence.csv", "feed.xml", "robots.txt", "sitemap.xml")
 ROB_SHORT = {"randomization": "Randomization", "deviations": "Deviations",
              "missing_data": "Missing data", "measurement": "Measurement",
              "reporting": "Reporting", "overall": "Overall"}
@@ -756,8 +758,9 @@ class SiteViews:
     # --- files other than pages ----------------------------------------------------------
 
     def data_files(self) -> dict[str, str | Iterable[str]]:
-        """Every generated file that is not a page, by path: sitemap, robots.txt, the Atom
-        feed and the open data (the open data as pieces, made as they are written)."""
+        """Every generated file that is not a page (``DATA_FILES``), by path: sitemap,
+        robots.txt, the Atom feed and the open data (the open data as pieces, made as they
+        are written)."""
         c = self.config
         entries = []
         for page in self.pages():

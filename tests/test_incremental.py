@@ -124,6 +124,16 @@ def test_loading_in_a_child_gives_what_loading_in_process_gives(make_site, name)
     assert there.validated.grades == here.validated.grades
 
 
+def test_the_data_files_are_the_ones_the_pipeline_expects(make_site):
+    from ldn_site.citations import Citations
+    from ldn_site.markup import MarkdownRenderer
+    from ldn_site.views import DATA_FILES, SiteViews
+    checked = pipeline.check_site(str(make_site("minimal")))
+    views = SiteViews(checked.content, checked.validated.grades, MarkdownRenderer(),
+                      "2026-01-01", Citations(checked.content.bib, {}))
+    assert sorted(views.data_files()) == sorted(DATA_FILES)
+
+
 def test_a_failing_child_hands_back_nothing(make_site, monkeypatch):
     def boom(*args, **kwargs):
         raise AssertionError("a bug")
