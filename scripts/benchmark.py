@@ -14,6 +14,7 @@ peak of the summed RSS, which counts shared pages once per process and so errs h
     python scripts/benchmark.py --claims 2000
     python scripts/benchmark.py --real           # the repository's own site
     python scripts/benchmark.py --real --search  # with the Pagefind search index
+    python scripts/benchmark.py --repeat 3       # three times each, with medians
 
 Each site is built three times: cold (no caches), after a template edit (Markdown cached,
 every page rendered again) and unchanged (pages reused from the previous build).
@@ -25,6 +26,7 @@ import argparse
 import os
 import random
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -202,19 +204,42 @@ SCENARIOS = (
 )
 
 
-def report(label: str, site: str, extra: list[str]) -> None:
-    for name, _ in SCENARIOS:
-        if name == "cold":
-            shutil.rmtree(os.path.join(site, ".ldn-site-cache"), ignore_errors=True)
-            shutil.rmtree(os.path.join(site, "_site"), ignore_errors=True)
-        elif name == "template edit":
-            with open(os.path.join(site, "templates", "base.html"), "a") as f:
-                f.write("{# benchmark edit #}\n<!-- benchmark edit -->\n")
-        wall, (rss, pss), _ = run_build(site, extra)
-        pages = count_pages(site)
-        print(f"{label:>12} | {name:<13} | {pages:6d} pages | {wall:7.2f} s | "
-              f"{pages / wall:7.0f} pages/s | peak PSS {pss / 1024:5.0f} MB "
-              f"(RSS sum {rss / 1024:5.0f} MB)")
+def reference_seconds() -> float:
+    """A fixed pure-Python loop, timed: on a shared virtual machine the speed of the same
+    core drifts by tens of percent over minutes, and this shows how much."""
+    start = time.perf_counter()
+    total = 0
+    for i in range(5_000_000):
+        total += i
+    return time.perf_counter() - start
+
+
+def report(label: str, site: str, extra: list[str], repeat: int = 1) -> None:
+    results: dict[str, list[tuple[float, int, int]]] = {name: [] for name, _ in SCENARIOS}
+    for _ in range(repeat):
+        for name, _ in SCENARIOS:
+            if name == "cold":
+                shutil.rmtree(os.path.join(site, ".ldn-site-cache"), ignore_errors=True)
+                shutil.rmtree(os.path.join(site, "_site"), ignore_errors=True)
+            elif name == "template edit":
+                with open(os.path.join(site, "templates", "base.html"), "a") as f:
+                    f.write("{# benchmark edit #}\n<!-- benchmark edit -->\n")
+            wall, (rss, pss), _ = run_build(site, extra)
+            pages = count_pages(site)
+            results[name].append((wall, pages, pss))
+            print(f"{label:>12} | {name:<13} | {pages:6d} pages | {wall:7.2f} s | "
+                  f"{pages / wall:7.0f} pages/s | peak PSS {pss / 1024:5.0f} MB "
+                  f"(RSS sum {rss / 1024:5.0f} MB) | reference loop "
+                  f"{reference_seconds():.2f} s", flush=True)
+    if repeat > 1:
+        for name, runs in results.items():
+            walls = sorted(wall for wall, _, _ in runs)
+            median = statistics.median(walls)
+            pages = runs[0][1]
+            print(f"{label:>12} | {name:<13} | median of {repeat}: {median:7.2f} s, "
+                  f"{pages / median:7.0f} pages/s (range {pages / walls[-1]:.0f}-"
+                  f"{pages / walls[0]:.0f}) | highest peak PSS "
+                  f"{max(p for _, _, p in runs) / 1024:5.0f} MB")
 
 
 def main() -> None:
@@ -227,6 +252,8 @@ def main() -> None:
     parser.add_argument("--real", action="store_true", help="benchmark the repository's site")
     parser.add_argument("--jobs", type=int, help="pass --jobs to ldn-site build")
     parser.add_argument("--keep", action="store_true", help="keep the generated sites")
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="run the three builds this many times and also report medians")
     args = parser.parse_args()
     extra = (["--jobs", str(args.jobs)] if args.jobs else []) + \
         ([] if args.search else ["--no-search"])
@@ -236,7 +263,7 @@ def main() -> None:
         shutil.copytree(ROOT, os.path.join(tmp, "site"),
                         ignore=shutil.ignore_patterns(".git", ".venv", "_site", ".ldn-site-cache",
                                                       "node_modules", "bench-out"))
-        report("real site", os.path.join(tmp, "site"), extra)
+        report("real site", os.path.join(tmp, "site"), extra, args.repeat)
         shutil.rmtree(tmp)
         return
     for n in args.claims or [1000, 10000]:
@@ -244,7 +271,7 @@ def main() -> None:
         t0 = time.perf_counter()
         make_site(tmp, n)
         print(f"generated {n} claims in {time.perf_counter() - t0:.1f} s at {tmp}")
-        report(f"{n} claims", tmp, extra)
+        report(f"{n} claims", tmp, extra, args.repeat)
         if not args.keep:
             shutil.rmtree(tmp)
 
