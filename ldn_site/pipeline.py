@@ -757,8 +757,10 @@ def _build_site(root: str, output: str | None, jobs: int | None, use_cache: bool
                 keep_pages: dict | None, resources: contextlib.ExitStack) -> BuildResult:
     started = time.perf_counter()
     timings = {}
-    # serve (keep_renderer) builds in a thread beside its server: no fork outside the pool.
-    isolate = keep_renderer is None and hasattr(os, "fork")
+    # Children are forked only while no other thread runs (a fork copies a lock another
+    # thread holds, held for ever): serve (keep_renderer) builds in a thread beside its
+    # server, so it never does.
+    isolate = keep_renderer is None and hasattr(os, "fork") and threading.active_count() == 1
     loaded = _checked_content(root, use_cache, resources, isolate=isolate)
     checked = loaded.result
     timings["load+validate"] = time.perf_counter() - started

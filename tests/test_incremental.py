@@ -134,6 +134,23 @@ def test_the_data_files_are_the_ones_the_pipeline_expects(make_site):
     assert sorted(views.data_files()) == sorted(DATA_FILES)
 
 
+def test_with_another_thread_running_a_build_forks_no_child(make_site, tmp_path, monkeypatch):
+    import threading
+    site = make_site("minimal")
+    alone = build(site, tmp_path / "a", use_cache=False)
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait)
+    other.start()
+    try:
+        with monkeypatch.context() as m:
+            m.setattr(pipeline, "_start_child", lambda work: pytest.fail("forked a child"))
+            beside = build(site, tmp_path / "b", use_cache=False)
+    finally:
+        stop.set()
+        other.join()
+    assert_same_tree(alone, beside, "built in process")
+
+
 def test_a_failing_child_hands_back_nothing(make_site, monkeypatch):
     def boom(*args, **kwargs):
         raise AssertionError("a bug")
