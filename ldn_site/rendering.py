@@ -40,7 +40,10 @@ class ViewEnvironment(jinja2.Environment):
         return super().getattr(obj, attribute)
 
 
-def make_environment(templates: dict[str, str]) -> jinja2.Environment:
+def make_environment(templates: dict[str, str],
+                     bytecode_cache: jinja2.BytecodeCache | None = None) -> jinja2.Environment:
+    """The environment for ``templates``; ``bytecode_cache`` (made by the pipeline, which
+    owns the files) keeps compiled templates between builds."""
     def load(name: str):
         if name not in templates:
             return None
@@ -54,6 +57,7 @@ def make_environment(templates: dict[str, str]) -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        bytecode_cache=bytecode_cache,
     )
 
 

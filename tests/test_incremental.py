@@ -151,6 +151,27 @@ def test_with_another_thread_running_a_build_forks_no_child(make_site, tmp_path,
     assert_same_tree(alone, beside, "built in process")
 
 
+def test_templates_compiled_once_are_kept_for_later_builds(make_site, tmp_path, monkeypatch):
+    import jinja2
+    site = make_site("minimal")
+    stale = site / pipeline.CACHE_DIR / (pipeline.TEMPLATE_CACHE_PREFIX + "other-version")
+    stale.mkdir(parents=True)
+    first = build(site, tmp_path / "a")
+    assert not stale.exists(), "compiled by other code: removed"
+    pipeline._ENVIRONMENTS.clear()  # as in a new process
+    with monkeypatch.context() as m:
+        m.setattr(jinja2.Environment, "compile",
+                  lambda *a, **k: pytest.fail("a template was compiled again"))
+        again = build(site, tmp_path / "b")
+    assert_same_tree(first, again, "from compiled templates")
+    # An edited template is compiled afresh (its compiled form no longer matches its source).
+    base = site / "templates" / "base.html"
+    base.write_text(base.read_text().replace("</footer>", "<p>edited</p></footer>"))
+    pipeline._ENVIRONMENTS.clear()
+    edited = build(site, tmp_path / "c")
+    assert b"<p>edited</p>" in edited["index.html"]
+
+
 def test_a_failing_child_hands_back_nothing(make_site, monkeypatch):
     def boom(*args, **kwargs):
         raise AssertionError("a bug")
