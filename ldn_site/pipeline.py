@@ -1,10 +1,13 @@
 """Pipeline: load → validate → view → render → write; the only code that writes output.
 
-Owns the order of the stages, parallel rendering on every core, the Markdown cache kept between
-builds, and the atomic publication of the site: pages are written into a staging folder beside
-the target and swapped in with one atomic rename, so a failed or killed build leaves the
-previous site exactly as it was and nobody ever sees a half-written one. It never prints and
-never picks exit codes; it returns results with their diagnostics.
+Owns the order of the stages, the processes that run them (rendering workers on every core,
+and short-lived children that load the content and write the open data, so that the memory
+they touch goes with them), the caches kept between builds in ``.ldn-site-cache/`` (content
+snapshot, Markdown store, citations, compiled templates, page manifest), and the atomic
+publication of the site: pages are written into a staging folder beside the target and
+swapped in with one atomic rename, so a failed or killed build leaves the previous site
+exactly as it was and nobody ever sees a half-written one. It never prints and never picks
+exit codes; it returns results with their diagnostics.
 """
 
 from __future__ import annotations
