@@ -134,9 +134,26 @@ def test_the_data_files_are_the_ones_the_pipeline_expects(make_site):
     assert sorted(views.data_files()) == sorted(DATA_FILES)
 
 
+@pytest.mark.parametrize("threshold, children", [(0, 2), (10**6, 0)],
+                         ids=["large-site", "small-site"])
+def test_children_load_and_write_the_open_data_only_on_large_sites(make_site, tmp_path,
+                                                                   monkeypatch, threshold,
+                                                                   children):
+    site = make_site("minimal")
+    alone = build(site, tmp_path / "a", use_cache=False, jobs=1)
+    started = []
+    real = pipeline._start_child
+    monkeypatch.setattr(pipeline, "ISOLATE_THRESHOLD", threshold)
+    monkeypatch.setattr(pipeline, "_start_child", lambda work: started.append(1) or real(work))
+    built = build(site, tmp_path / "b", use_cache=False, jobs=1)
+    assert len(started) == children  # the loading child, then the open-data writer
+    assert_same_tree(alone, built, "built with and without children")
+
+
 def test_with_another_thread_running_a_build_forks_no_child(make_site, tmp_path, monkeypatch):
     import threading
     site = make_site("minimal")
+    monkeypatch.setattr(pipeline, "ISOLATE_THRESHOLD", 0)  # it would, were it alone
     alone = build(site, tmp_path / "a", use_cache=False)
     stop = threading.Event()
     other = threading.Thread(target=stop.wait)
