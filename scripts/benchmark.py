@@ -262,7 +262,7 @@ def main() -> None:
         tmp = tempfile.mkdtemp(prefix="ldn-bench-real-")
         shutil.copytree(ROOT, os.path.join(tmp, "site"),
                         ignore=shutil.ignore_patterns(".git", ".venv", "_site", ".ldn-site-cache",
-                                                      "node_modules", "bench-out"))
+                                                      "._site.*", "node_modules", "bench-out"))
         report("real site", os.path.join(tmp, "site"), extra, args.repeat)
         shutil.rmtree(tmp)
         return
