@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import difflib
 import hashlib
 
 from ldn_site import vocabulary as v
@@ -115,6 +116,13 @@ def _check_sources(content: Content, diags: list) -> None:
                                f"BibTeX entry '{key}' has no source record sources/{key}.yaml"))
 
 
+def _did_you_mean(value: str, candidates) -> str:
+    """A hint naming the one candidate close to a mistyped ``value`` (``difflib``'s ratio of
+    at least 0.8), or nothing when none is close enough to be worth suggesting."""
+    close = difflib.get_close_matches(str(value), sorted(candidates), n=1, cutoff=0.8)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
 def _check_excerpt_ref(ref: Text, claim: Claim, content: Content, index: dict, diags: list,
                        field: str) -> str | None:
     """Report a dangling excerpt link; return the source kind when it resolves."""
@@ -122,7 +130,8 @@ def _check_excerpt_ref(ref: Text, claim: Claim, content: Content, index: dict, d
     line = getattr(ref, "line", 0) or claim.line
     if key not in content.bib and key not in content.sources:
         diags.append(error(claim.path, line, "unknown-bibkey",
-                           f"{field}: unknown BibTeX key '{key}' in '{ref}'"))
+                           f"{field}: unknown BibTeX key '{key}' in '{ref}'"
+                           f"{_did_you_mean(key, content.bib)}"))
         return None
     if key in content.broken_sources:
         return None
@@ -132,8 +141,9 @@ def _check_excerpt_ref(ref: Text, claim: Claim, content: Content, index: dict, d
                            f"(sources/{key}.yaml)"))
         return None
     if ref not in index:
+        ids = [f"{key}#{e.id}" for e in content.sources[key].excerpts]
         diags.append(error(claim.path, line, "dangling-excerpt",
-                           f"{field}: excerpt '{ref}' does not exist"))
+                           f"{field}: excerpt '{ref}' does not exist{_did_you_mean(ref, ids)}"))
         return None
     return content.sources[key].kind
 
@@ -143,7 +153,8 @@ def _check_claim(claim: Claim, content: Content, index: dict, claim_ids: set, ci
     for item in claim.evidence:
         if item.source not in content.bib:
             diags.append(error(claim.path, item.source.line, "unknown-bibkey",
-                               f"evidence: unknown BibTeX key '{item.source}'"))
+                               f"evidence: unknown BibTeX key '{item.source}'"
+                               f"{_did_you_mean(item.source, content.bib)}"))
         elif item.source in content.broken_sources:
             pass  # its file's own errors are reported already
         elif item.source not in content.sources:
@@ -191,7 +202,8 @@ def _check_claim(claim: Claim, content: Content, index: dict, claim_ids: set, ci
                                "related: a claim cannot be related to itself"))
         elif rel not in claim_ids and rel not in content.broken_claims:
             diags.append(error(claim.path, rel.line, "dangling-claim",
-                               f"related: no claim with id '{rel}'"))
+                               f"related: no claim with id '{rel}'"
+                               f"{_did_you_mean(rel, claim_ids - {claim.id})}"))
         elif rel in seen_related:
             diags.append(error(claim.path, rel.line, "duplicate-id",
                                f"related: '{rel}' is listed twice"))

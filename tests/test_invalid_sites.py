@@ -105,6 +105,17 @@ CASES = [
     ("bib-entry-without-record", [
         f"{BIB}:18: error: BibTeX entry 'orphan2021' has no source record "
         "sources/orphan2021.yaml [missing-source-record]"]),
+    # A mistyped id gets the closest existing one suggested, when one is close.
+    ("mistyped-excerpt-id", [
+        f"{CLAIM}:9: error: evidence: excerpt 'trial2020#abstarct' does not exist (did you "
+        "mean 'trial2020#abstract'?) [dangling-excerpt]"]),
+    ("mistyped-bibkey", [
+        f"{CLAIM}:6: error: evidence: unknown BibTeX key 'trail2020' (did you mean "
+        "'trial2020'?) [unknown-bibkey]",
+        f"{CLAIM}:9: error: evidence: excerpt 'trial2020#abstract' is not from the item's "
+        "source 'trail2020' [excerpt-source-mismatch]",
+        "sources/trial2020.yaml:1: warning: source 'trial2020' is not cited by any claim's "
+        "evidence [unused-source]"]),
     ("dangling-related-claim", [
         f"{CLAIM}:23: error: related: no claim with id 'drug-cures-pain' [dangling-claim]"]),
     ("related-self-reference", [
