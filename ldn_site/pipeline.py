@@ -204,18 +204,12 @@ def _body_file(root: str, in_cache: bool):
 
 def _save_snapshot(root: str, key: str, data_files: list[str], body) -> None:
     """Save the snapshot from its parts; ``body`` is the file ``_pickle_checked`` wrote."""
-    folder = os.path.join(root, CACHE_DIR)
-    try:
-        os.makedirs(folder, exist_ok=True)
-        tmp = os.path.join(folder, f".{SNAPSHOT_FILE}.{os.getpid()}")
-        with open(tmp, "wb") as f:
-            f.write(f"{code_stamp()} {key}\n".encode())
-            f.write((json.dumps(sorted(data_files)) + "\n").encode())
-            body.seek(0)
-            shutil.copyfileobj(body, f, 1 << 20)
-        os.replace(tmp, os.path.join(folder, SNAPSHOT_FILE))
-    except OSError:
-        pass  # the cache only saves time; a read-only checkout still builds
+    def write(f) -> None:
+        f.write(f"{code_stamp()} {key}\n".encode())
+        f.write((json.dumps(sorted(data_files)) + "\n").encode())
+        body.seek(0)
+        shutil.copyfileobj(body, f, 1 << 20)
+    _save_file(root, SNAPSHOT_FILE, write)
 
 
 def _copy_files(names: list[str], source: str, target: str) -> bool:
@@ -233,13 +227,14 @@ def _copy_files(names: list[str], source: str, target: str) -> bool:
     return True
 
 
-def _save_bytes(root: str, name: str, data: bytes) -> None:
+def _save_file(root: str, name: str, write) -> None:
+    """Save a cache file through a temporary name; ``write(f)`` writes it in binary."""
     folder = os.path.join(root, CACHE_DIR)
     try:
         os.makedirs(folder, exist_ok=True)
         tmp = os.path.join(folder, f".{name}.{os.getpid()}")
         with open(tmp, "wb") as f:
-            f.write(data)
+            write(f)
         os.replace(tmp, os.path.join(folder, name))
     except OSError:
         pass  # the cache only saves time; a read-only checkout still builds
@@ -329,8 +324,8 @@ class Checked:
 def _checked_content(root: str, use_cache: bool, resources: contextlib.ExitStack,
                      isolate: bool = False) -> Checked:
     """Load and validate the content, or take it from the snapshot of the last build when no
-    content file changed. The templates are always read afresh. With ``isolate`` (a single
-    build from the command line, where no other thread runs), the loading happens in a child
+    content file changed. The templates are always read afresh. With ``isolate`` (a large
+    site, no other thread running: see ``_build_site``), the loading happens in a child
     process (see ``_check_in_child``). Files opened here are closed with ``resources``."""
     key = _snapshot_key(root) if use_cache else None
     snapshot = _load_snapshot(root, key) if key else None
@@ -503,7 +498,7 @@ def _row_id(key: str) -> int:
 
 def _save_cache(root: str, entries: dict, name: str, stamp: str) -> None:
     text = json.dumps({"stamp": stamp, "entries": entries}, sort_keys=True)
-    _save_bytes(root, name, text.encode("utf-8"))
+    _save_file(root, name, lambda f: f.write(text.encode("utf-8")))
 
 
 # --- rendering, possibly in parallel -------------------------------------------------------
@@ -517,12 +512,12 @@ def _render_pages(indices: list[int]) -> tuple[int, list[str], dict[str, str], d
     with store.reading() if store is not None else contextlib.nullcontext():
         failures, fingerprints = _render_run(indices, views)
     added = views.md.take_added()
-    saver: MarkdownStore | None = _WORKER.get("worker_store")
-    if saver is not None and added and os.getpid() != _WORKER["parent"]:
+    if store is not None and _WORKER.get("workers_save") and added and \
+            os.getpid() != _WORKER["parent"]:
         # A worker saves what it rendered itself rather than sending it to the parent, which
         # would otherwise hold every text of the site at once; having saved it, the worker
         # forgets it too and finds it in the store if a later page shows it again.
-        saver.save(added)
+        store.save(added)
         views.md.cache.clear()
         added = {}
     return len(indices), failures, added, fingerprints
@@ -880,7 +875,7 @@ def _build_site(root: str, output: str | None, jobs: int | None, use_cache: bool
         _WORKER.update(views=views, env=env, env_key=env_key, pages=pages, staging=staging,
                        keep_pages=keep_pages, parent=os.getpid(), store=store,
                        # serve keeps all rendered Markdown in its renderer, so it needs it back
-                       worker_store=store if keep_renderer is None else None,
+                       workers_save=keep_renderer is None,
                        previous=out if keep_pages is not None and os.path.isdir(out) else None)
         n_jobs = _jobs(jobs, len(pages))
         t0 = time.perf_counter()
