@@ -128,11 +128,16 @@ def check(root: str, texts: str | None, fmt: str, today: str | None) -> None:
               help="Ignore the caches: render all Markdown, citations and pages afresh.")
 @click.option("--search/--no-search", default=True, show_default=True,
               help="Build the offline search index (Pagefind).")
+@click.option("--allow-outside", is_flag=True,
+              help="Let output_dir in site.yaml point outside the repository.")
 def build(root: str, output: str | None, jobs: int | None, no_cache: bool,
-          search: bool) -> None:
-    """Validate, then build the static site. Nothing is written if anything is wrong."""
+          search: bool, allow_outside: bool) -> None:
+    """Validate, then build the static site. Nothing is written if anything is wrong.
+
+    The site replaces only a folder an earlier build wrote (it holds a .ldn-site-output
+    marker), an empty folder or none: never the repository, its content or anyone's files."""
     result = pipeline.build_site(root, output=output, jobs=jobs, use_cache=not no_cache,
-                                 search=search)
+                                 search=search, allow_outside=allow_outside)
     if result.diagnostics:
         _emit(result.diagnostics, "text", root)
     if not result.written:

@@ -121,6 +121,7 @@ def load_config(root: str, diags: list) -> Config | None:
     config = _load_yaml(root, CONFIG_FILE, Config, diags)
     if config is not None:
         config.path = CONFIG_FILE
+        config.output_line = getattr(config.output_dir, "line", 0) or config.line or 1
     return config
 
 

@@ -293,6 +293,7 @@ class Config:
     review_max_age_days: int = optional("Reviews older than this many days are due.",
                                         default=365, minimum=1)
     path: str = internal("")
+    output_line: int = internal()  # where output_dir is written (errors about it point there)
     line: int = internal()
 
 

@@ -39,13 +39,14 @@ from dataclasses import dataclass, field
 
 import jinja2
 
-from ldn_site import loading
+from ldn_site import loading, publishing
 from ldn_site.citations import Citations, cache_stamp as citation_cache_stamp
 from ldn_site.diagnostics import Diagnostic, error, has_errors
 from ldn_site.markup import MarkdownRenderer
 from ldn_site.model import Content, Text, drop_lines
 from ldn_site.rendering import (MissingDisclaimer, compile_templates, make_environment,
-                                minify_css, render_page, template_error)
+                                minify_css, render_page, template_error,
+                                template_frame)
 from ldn_site.searchindex import IndexFormatError, canonicalize
 from ldn_site.validation import Validated, validate_content
 from ldn_site.views import DATA_FILES, Page, SiteViews
@@ -92,8 +93,17 @@ def build_date(content: Content) -> datetime.date:
 
 
 def check_site(root: str, texts_dir: str | None = None,
-               today: datetime.date | None = None, with_templates: bool = True) -> CheckResult:
+               today: datetime.date | None = None, with_templates: bool = True,
+               with_output: bool = True) -> CheckResult:
+    """Load and validate everything; with ``with_output``, also whether the configured
+    output folder may receive the site (a build checks that itself, every time)."""
     content, diags = loading.load_content(root, with_templates=with_templates)
+    if with_output and content.config is not None:
+        unsafe = publishing.check_output(
+            root, os.path.join(root, content.config.output_dir),
+            (content.config.path, content.config.output_line))
+        if unsafe is not None:
+            diags.append(unsafe)
     fulltexts = loading.load_fulltexts(texts_dir) if texts_dir else None
     if today is None:
         today = build_date(content)
@@ -242,7 +252,7 @@ def _save_file(root: str, name: str, write) -> None:
 
 def _check_for_build(root: str) -> CheckResult:
     with _collector_paused():
-        checked = check_site(root, with_templates=False)
+        checked = check_site(root, with_templates=False, with_output=False)
         # Only validation needs to know the line of every value; the pages do not.
         drop_lines(checked.content)
         drop_lines(checked.validated.grades)
@@ -560,7 +570,9 @@ def _render_run(indices: list[int], views: SiteViews) -> tuple[list[Diagnostic],
                 f"the page {page.path} would not carry the medical disclaimer; nothing was "
                 "written"))
             continue
-        except jinja2.TemplateError as exc:
+        except Exception as exc:  # noqa: BLE001 - whatever a template's code raises
+            if not isinstance(exc, jinja2.TemplateError) and template_frame(exc) is None:
+                raise  # no template was running: a bug of ldn-site's own
             failures.append(template_error(exc, page.template, page.path))
             continue
         with open(target, "w", encoding="utf-8") as f:
@@ -653,78 +665,6 @@ def _jobs(requested: int | None, pages: int) -> int:
     return max(1, min(len(os.sched_getaffinity(0)), 8))
 
 
-# --- atomic publication --------------------------------------------------------------------
-
-_RENAME_EXCHANGE = 2
-
-
-def _exchange(a: str, b: str) -> bool:
-    """Atomically swap two paths with renameat2(RENAME_EXCHANGE); False if unsupported."""
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        renameat2 = libc.renameat2
-    except (OSError, AttributeError):
-        return False
-    at_fdcwd = -100
-    res = renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), _RENAME_EXCHANGE)
-    if res == 0:
-        return True
-    err = ctypes.get_errno()
-    if err in (errno.ENOSYS, errno.EINVAL, errno.EPERM, errno.EOPNOTSUPP):
-        return False
-    raise OSError(err, os.strerror(err), a)
-
-
-def _publish(staging: str, output: str) -> None:
-    """Put the site in ``staging`` in place of ``output``. The site it replaces is moved aside,
-    beside it, for the next build to remove (see ``_leftovers``)."""
-    if not os.path.exists(output):
-        os.rename(staging, output)
-        return
-    replaced = _sibling(output, "replaced")
-    if _exchange(staging, output):
-        os.rename(staging, replaced)  # after the swap, "staging" holds the old site
-        return
-    # Fallback without renameat2: two renames; the old site is only moved aside, never
-    # half-overwritten, and the window in which the target is missing is one rename long.
-    os.rename(output, replaced)
-    os.rename(staging, output)
-
-
-_SIBLINGS = itertools.count()
-
-
-def _sibling(output: str, kind: str) -> str:
-    """A new name beside ``output`` for a folder of ``kind`` (staging or replaced), unique
-    even between the builds of one long-running process."""
-    parent, name = os.path.split(os.path.abspath(output))
-    return os.path.join(parent, f".{name}.{kind}-{os.getpid()}-{next(_SIBLINGS)}")
-
-
-def _leftovers(output: str) -> list[str]:
-    """Folders beside ``output`` that an earlier build left: staging folders of builds that
-    were killed (never published), and sites replaced by a later build. Removing a site of
-    10,000 pages takes over a second on some disks (freeing the blocks of files that have
-    reached the disk), so a build does not wait for it after publishing: the next build
-    removes it in the background while it renders (``_remove_in_background``)."""
-    parent, name = os.path.split(os.path.abspath(output))
-    if not os.path.isdir(parent):
-        return []
-    return sorted(os.path.join(parent, entry) for entry in os.listdir(parent)
-                  if entry.startswith((f".{name}.staging-", f".{name}.replaced-")))
-
-
-def _remove_in_background(paths: list[str]) -> threading.Thread:
-    """Remove ``paths`` in a thread (joined before the build returns). Started only once
-    the workers are forked, so that no worker is forked while it runs."""
-    def remove():
-        for path in paths:
-            shutil.rmtree(path, ignore_errors=True)
-    thread = threading.Thread(target=remove, name="ldn-site-cleanup", daemon=True)
-    thread.start()
-    return thread
-
-
 _ENVIRONMENTS: dict[tuple, jinja2.Environment] = {}
 TEMPLATE_CACHE_PREFIX = "templates-"
 
@@ -776,7 +716,8 @@ def _environment(templates: dict[str, str],
 
 def build_site(root: str, output: str | None = None, jobs: int | None = None,
                use_cache: bool = True, keep_renderer: MarkdownRenderer | None = None,
-               search: bool = True, keep_pages: dict | None = None) -> BuildResult:
+               search: bool = True, keep_pages: dict | None = None,
+               allow_outside: bool = False) -> BuildResult:
     """Validate and build the site at ``root`` into ``output`` (default: the config's
     output_dir). Nothing is written unless the whole build succeeds. With ``search``, the
     Pagefind index is built into the staging folder before it is published, so the search
@@ -788,7 +729,7 @@ def build_site(root: str, output: str | None = None, jobs: int | None = None,
     try:
         with contextlib.ExitStack() as resources:
             return _build_site(root, output, jobs, use_cache, keep_renderer, search, keep_pages,
-                               resources)
+                               resources, allow_outside)
     finally:
         # Loading froze the content out of the collector's reach; a long-running serve must
         # be able to collect it once the next build replaces it.
@@ -797,7 +738,8 @@ def build_site(root: str, output: str | None = None, jobs: int | None = None,
 
 def _build_site(root: str, output: str | None, jobs: int | None, use_cache: bool,
                 keep_renderer: MarkdownRenderer | None, search: bool,
-                keep_pages: dict | None, resources: contextlib.ExitStack) -> BuildResult:
+                keep_pages: dict | None, resources: contextlib.ExitStack,
+                allow_outside: bool) -> BuildResult:
     started = time.perf_counter()
     timings = {}
     # Children are forked only while no other thread runs (a fork copies a lock another
@@ -811,7 +753,13 @@ def _build_site(root: str, output: str | None, jobs: int | None, use_cache: bool
     content = checked.content
     out = output or os.path.join(root, content.config.output_dir if content.config else "_site")
     result = BuildResult(checked.diagnostics, out)
-    if has_errors(checked.diagnostics):
+    if content.config is not None:
+        where = None if output else (content.config.path or "site.yaml",
+                                     content.config.output_line)
+        unsafe = publishing.check_output(root, out, where, allow_outside)
+        if unsafe is not None:
+            result.diagnostics.append(unsafe)
+    if has_errors(result.diagnostics):
         result.seconds = time.perf_counter() - started
         return result
 
@@ -834,10 +782,9 @@ def _build_site(root: str, output: str | None, jobs: int | None, use_cache: bool
         result.diagnostics.extend(template_diags)
         result.seconds = time.perf_counter() - started
         return result
-    leftovers = _leftovers(out)  # listed before this build's staging folder exists
-    staging = _sibling(out, "staging")
-    os.makedirs(staging)
-    cleanup: threading.Thread | None = None
+    publishing.remove_leftovers(out)
+    stage = resources.enter_context(publishing.Staging(out))
+    staging = stage.path
     # A build from the command line reuses pages from the previous build through a manifest
     # in the cache; serve keeps its fingerprints in memory (keep_pages).
     persisted = keep_pages is None and use_cache
@@ -880,7 +827,6 @@ def _build_site(root: str, output: str | None, jobs: int | None, use_cache: bool
         n_jobs = _jobs(jobs, len(pages))
         t0 = time.perf_counter()
         if n_jobs == 1:
-            cleanup = _remove_in_background(leftovers)
             outcomes = [_render_pages(list(range(len(pages))))]
             data_files, snapshot_body = side_work()
         else:
@@ -895,7 +841,6 @@ def _build_site(root: str, output: str | None, jobs: int | None, use_cache: bool
                     for i in range(0, len(pages), size)]
             with ctx.Pool(n_jobs) as pool:
                 pending = pool.map_async(_render_pages, runs, chunksize=1)
-                cleanup = _remove_in_background(leftovers)
                 data_files, snapshot_body = side_work()
                 outcomes = pending.get()
         timings["render"] = time.perf_counter() - t0
@@ -926,7 +871,7 @@ def _build_site(root: str, output: str | None, jobs: int | None, use_cache: bool
             rendered.update(added)
         if keep_renderer is not None:  # serve keeps its renderer, with all it has rendered
             keep_renderer.cache.update(rendered)
-        _publish(staging, out)
+        stage.publish()
         if persisted:
             _save_page_manifest(root, out, fingerprints)
         elif keep_pages is not None:
@@ -938,8 +883,6 @@ def _build_site(root: str, output: str | None, jobs: int | None, use_cache: bool
         raise
     finally:
         _WORKER.clear()
-        if cleanup is not None:
-            cleanup.join()
     # The data files first, the snapshot that names them last: a snapshot on disk always has
     # its files beside it (and if they are gone after all, they are simply made again).
     if snapshot_body is not None and _copy_files(data_files, out, data_cache):
