@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 
 import jinja2
+from jinja2.exceptions import SecurityError
+from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from ldn_site.diagnostics import Diagnostic, error
 
@@ -23,15 +25,37 @@ class MissingDisclaimer(Exception):
     """Raised when a rendered page lacks the medical disclaimer block."""
 
 
-class ViewEnvironment(jinja2.Environment):
-    """A Jinja environment tuned for dict view-models.
+class ViewEnvironment(ImmutableSandboxedEnvironment):
+    """A sandboxed Jinja environment tuned for dict view-models.
+
+    Templates arrive by pull request, so they run in Jinja's immutable sandbox: no access to
+    Python internals (``__class__``, ``__globals__``...), no calls of unsafe callables, no
+    changes to values, and ``range()`` is bounded. What a template tries that the sandbox
+    refuses is a ``SecurityError``, reported as a located diagnostic.
 
     Jinja resolves ``a.b`` by trying ``getattr(a, "b")`` first and the item only after an
     AttributeError. Every view-model here is a dict, so each lookup paid for a raised and
     caught exception; looking the key up first gives the same result several times faster
     (no template uses a dict method such as ``items`` as an attribute)."""
 
+    # Arithmetic that could exhaust memory or time: ``'x' * 10**10``, ``9**9**9``.
+    intercepted_binops = frozenset({"*", "**"})
+    MAX_SIZE = 1_000_000
+
+    def call_binop(self, context, operator, left, right):
+        if operator == "**" and isinstance(right, int) and abs(right) > 64:
+            raise SecurityError(f"an exponent of {right} is too large for a template")
+        if operator == "*":
+            for seq, times in ((left, right), (right, left)):
+                if isinstance(seq, (str, list, tuple)) and isinstance(times, int) and \
+                        len(seq) * times > self.MAX_SIZE:
+                    raise SecurityError("a repeated text or list that long is not allowed "
+                                        "in a template")
+        return super().call_binop(context, operator, left, right)
+
     def getattr(self, obj, attribute):
+        # A dict's items are plain data, safe to hand out; everything else goes through the
+        # sandbox's checks.
         if type(obj) is dict:
             try:
                 return obj[attribute]
@@ -75,24 +99,37 @@ def compile_templates(env: jinja2.Environment, names) -> list[Diagnostic]:
     return diags
 
 
-def template_error(exc: jinja2.TemplateError, template: str, page: str) -> Diagnostic:
-    """A template that failed while rendering ``page`` (an undefined value, say), located at
-    the template line Jinja was running."""
-    where, line = f"{TEMPLATES_DIR}/{template}", 0
+def template_frame(exc: BaseException) -> tuple[str, int] | None:
+    """The template file and line of the innermost template frame in ``exc``'s traceback, or
+    None if no template code was running (then the failure is a bug of ldn-site's own)."""
+    found = None
     tb = exc.__traceback__
-    while tb is not None:  # the innermost frame that belongs to a template
+    while tb is not None:
         name = tb.tb_frame.f_code.co_filename
         if name.startswith(f"{TEMPLATES_DIR}/"):
-            where, line = name, tb.tb_lineno
+            found = (name, tb.tb_lineno)
         tb = tb.tb_next
-    return error(where, line, "template-error",
-                 f"the page {page} could not be rendered: {_reason(exc)}")
+    return found
 
 
-def _reason(exc: jinja2.TemplateError) -> str:
+def template_error(exc: Exception, template: str, page: str) -> Diagnostic:
+    """A template that failed while rendering ``page`` (an undefined value, a division by
+    zero, an endless recursion, something the sandbox refuses...), located at the template
+    line Jinja was running."""
+    where, line = template_frame(exc) or (f"{TEMPLATES_DIR}/{template}", 0)
+    code = "template-unsafe" if isinstance(exc, SecurityError) else "template-error"
+    return error(where, line, code, f"the page {page} could not be rendered: {_reason(exc)}")
+
+
+def _reason(exc: Exception) -> str:
     if isinstance(exc, jinja2.TemplateNotFound):  # its message is only the name
         return f"there is no template '{exc.name}'"
-    return exc.message or str(exc)
+    if isinstance(exc, RecursionError):
+        return "the template calls itself without end (a recursive macro, or a template " \
+               "that extends or includes itself)"
+    if isinstance(exc, jinja2.TemplateError):
+        return exc.message or str(exc)
+    return f"{type(exc).__name__}: {exc}"
 
 
 def disclaimer_block(disclaimer_html: str) -> str:
