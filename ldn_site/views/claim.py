@@ -1,0 +1,234 @@
+"""Views, the claim pages: one per graded claim.
+
+Owns a claim page's context: the summary of findings (one row per piece of evidence, with its
+excerpts), the forest plots (one per effect measure), the risk-of-bias table, the GRADE
+derivation in words (start, each domain's rating and effect, the resulting certainty), the
+popular articles that make the claim, related claims, the review date and whether a review is
+due, the suggested citation and the page's table of contents; also the page's JSON-LD (a
+MedicalWebPage and a ClaimReview per article). It must not build another page's context nor
+do any I/O; forest plots are drawn by ``forestplot`` and remembered through the renderer.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+
+from markupsafe import Markup
+
+from ldn_site import forestplot, metadata
+from ldn_site import vocabulary as v
+from ldn_site.glossary import HEADER_TERMS, TermLinker, kind_url, term_url
+from ldn_site.grading import Grade
+from ldn_site.model import Claim
+from ldn_site.views.common import (Page, Site, absolute, base_context, certainty_view,
+                                   claim_card, excerpt_view, md_html, publisher, sorted_cards,
+                                   source_label, source_link, source_title, source_url,
+                                   term_view, web_page)
+
+ROB_SHORT = {"randomization": "Randomization", "deviations": "Deviations",
+             "missing_data": "Missing data", "measurement": "Measurement",
+             "reporting": "Reporting", "overall": "Overall"}
+
+
+def view_claim(site: Site, page: Page) -> dict:
+    claim = site.claims[page.ident]
+    card = claim_card(site, claim.id)
+    linker = TermLinker("../" * page.path.count("/"), site.md.memo)
+    articles: dict[str, list] = {}
+    for ref in claim.seen_in:
+        articles.setdefault(ref.partition("#")[0], []).append(excerpt_view(site, ref))
+    graph = build_claim_graph(site, page, claim, card, articles)
+    ctx = base_context(site, page.path, claim.title, claim.statement, "claim", "article", graph)
+    rob_rows = list_rob_rows(site, claim)
+    summary_html = Markup(linker(site.md(claim.summary)))
+    evidence = evidence_view(site, claim, linker)
+    plots = forest_plots(site, claim)
+    n_total = sum(site.sources[k].n or 0 for k in {i.source for i in claim.evidence})
+    ctx.update({
+        "claim": card,
+        "summary_html": summary_html,
+        "origin_html": Markup(linker(site.md(claim.origin))),
+        "dose": dose_view(claim),
+        "mechanism": ({"pathway_html": md_html(site, claim.mechanism.pathway),
+                       "status": term_view(v.MECHANISM_STATUSES, claim.mechanism.status)}
+                      if claim.mechanism else None),
+        "side_effects": [{"effect": s.effect, "frequency": s.frequency,
+                          "excerpt": excerpt_view(site, s.source)}
+                         for s in claim.side_effects],
+        "evidence": evidence,
+        "evidence_count": _plural(len(evidence), "study or document",
+                                  "studies and documents"),
+        "participants": n_total,
+        "plots": plots,
+        "rob_domains": [{"label": label, "short": ROB_SHORT[key]}
+                        for key, label in v.ROB_DOMAINS],
+        "rob_legend": [term_view(v.ROB_JUDGEMENTS, t.value) for t in v.ROB_JUDGEMENTS],
+        "rob_rows": sorted(rob_rows, key=lambda r: r["source"]["key"]),
+        "grade": grade_view(site, site.grades[claim.id]),
+        "articles": [{"source": source_link(site, key), "excerpts": exs}
+                     for key, exs in sorted(articles.items())],
+        "related": sorted_cards(site, claim.related),
+    })
+    ctx.update(review_view(site, page, claim, card))
+    ctx["toc"] = [entry for entry in (
+        ("summary", "In short", True),
+        ("findings", "Summary of findings", True),
+        ("effects", "Effect estimates", bool(plots)),
+        ("bias", "Risk of bias", bool(rob_rows)),
+        ("certainty", "How certain is the evidence?", True),
+        ("quotes", "What the sources say", True),
+        ("articles", "Articles making this claim", bool(articles)),
+        ("review", "Review and citation", True)) if entry[2]]
+    return ctx
+
+
+def review_view(site: Site, page: Page, claim: Claim, card: dict) -> dict:
+    """The review's date, reviewer and citation, and the page's glossary and search terms."""
+    review_age = _days_between(claim.reviewed.date, site.today)
+    return {
+        "reviewer": claim.reviewed.reviewer,
+        "review_due": review_age is not None
+        and review_age > site.config.review_max_age_days,
+        "cite": f"{claim.reviewed.reviewer}. {claim.title}. {site.config.title}. "
+                f"Reviewed {claim.reviewed.date}. {absolute(site, page.path)}",
+        "terms": {label: term_url(anchor) for label, anchor in HEADER_TERMS.items()},
+        "search_filters": ["type:Claim", f"topic:{card['topic']['label']}",
+                           f"verdict:{card['verdict']['label']}",
+                           f"certainty:{card['certainty']['label']}"],
+        "search_meta": [f"verdict:{card['verdict']['label']}",
+                        f"certainty:{card['certainty']['label']}"],
+    }
+
+
+def dose_view(claim: Claim) -> dict | None:
+    if not claim.dose:
+        return None
+    d = claim.dose
+    if d.min_mg is not None and d.max_mg is not None and d.min_mg != d.max_mg:
+        amount = f"{d.min_mg:g}–{d.max_mg:g} mg"
+    elif d.min_mg is not None or d.max_mg is not None:
+        amount = f"{(d.min_mg if d.min_mg is not None else d.max_mg):g} mg"
+    else:
+        amount = ""
+    return {"amount": amount, "timing": d.timing or "", "duration": d.duration or ""}
+
+
+def list_rob_rows(site: Site, claim: Claim) -> list[dict]:
+    """One risk-of-bias row per source of the evidence that has an assessment."""
+    rob_rows = []
+    for item in claim.evidence:
+        rob = site.sources[item.source].risk_of_bias
+        if rob and all(r["source"]["key"] != item.source for r in rob_rows):
+            rob_rows.append({"source": source_link(site, item.source),
+                             "cells": [dict(term_view(v.ROB_JUDGEMENTS, getattr(rob, key)),
+                                            domain=label)
+                                       for key, label in v.ROB_DOMAINS]})
+    return rob_rows
+
+
+def grade_view(site: Site, grade: Grade) -> dict:
+    kind = v.KINDS_BY_VALUE[grade.start_kind]
+    steps = []
+    for step in grade.steps:
+        if step.change > 0:
+            effect = f"up {step.change} level" + ("s" if step.change > 1 else "")
+        elif step.change < 0:
+            effect = f"down {-step.change} level" + ("s" if step.change < -1 else "")
+        else:
+            effect = "no change"
+        steps.append({"label": step.label, "rating": v.RATING_LABELS[step.rating],
+                      "changes": step.change != 0, "effect": effect,
+                      "term_url": term_url(f"domain-{step.domain.replace('_', '-')}"),
+                      "reason_html": md_html(site, step.reason),
+                      "level_after": certainty_view(step.level_after)})
+    return {"start": certainty_view(grade.start), "start_kind": kind.label,
+            "start_kind_url": kind_url(grade.start_kind),
+            "start_sources": [source_link(site, k) for k in grade.start_sources],
+            "steps": steps, "certainty": certainty_view(grade.certainty)}
+
+
+def evidence_view(site: Site, claim: Claim, linker: TermLinker | None = None) -> list[dict]:
+    rows = []
+    for item in claim.evidence:
+        source = site.sources[item.source]
+        rob = source.risk_of_bias
+        effect = None
+        if item.effect is not None:
+            e = item.effect
+            effect = {"outcome": e.outcome, "measure": e.measure,
+                      "measure_label": v.term(v.EFFECT_MEASURES, e.measure).label,
+                      "value": forestplot.number(e.value),
+                      "ci_low": forestplot.number(e.ci_low),
+                      "ci_high": forestplot.number(e.ci_high), "n": e.n}
+        finding = md_html(site, item.finding)
+        rows.append({
+            "source": source_link(site, item.source),
+            "design": v.KINDS_BY_VALUE[source.kind].label,
+            "design_url": kind_url(source.kind),
+            "n": source.n, "dose": source.dose or "", "duration": source.duration or "",
+            "finding_html": Markup(linker(finding)) if linker else finding,
+            "direction": term_view(v.DIRECTIONS, item.direction),
+            "rob": term_view(v.ROB_JUDGEMENTS, rob.overall) if rob else None,
+            "effect": effect,
+            "excerpts": [excerpt_view(site, ref) for ref in item.excerpts],
+        })
+    return rows
+
+
+def forest_plots(site: Site, claim: Claim) -> list[dict]:
+    """One plot per effect measure (a difference and a ratio cannot share an axis), in
+    the order the measures first appear in the evidence."""
+    groups: dict[str, list[forestplot.Row]] = {}
+    for item in claim.evidence:
+        e = item.effect
+        if e is None:
+            continue
+        groups.setdefault(e.measure, []).append(forestplot.Row(
+            source_label(site, item.source), e.outcome, e.value, e.ci_low, e.ci_high, e.n))
+    plots = []
+    for measure, rows in groups.items():
+        term = v.term(v.EFFECT_MEASURES, measure)
+        ident = f"forest-{measure.lower()}"
+        ratio = measure in v.RATIO_MEASURES
+        inputs = (rows, measure, term.label.lower(), ratio, ident)
+        # Remembered with the rendered Markdown: drawing a plot costs more than looking it
+        # up, and a rebuild after a template edit draws every plot again otherwise.
+        key = "forest:" + hashlib.sha256(repr(inputs).encode("utf-8")).hexdigest()
+        svg = site.md.memo(key, lambda: forestplot.render_forest_plot(*inputs))
+        plots.append({"id": ident, "measure": measure, "label": term.label,
+                      "meaning": term.meaning,
+                      "term_url": term_url(f"measure-{measure.lower()}"),
+                      "null": "1" if ratio else "0",
+                      "svg": Markup(svg)})
+    return plots
+
+
+def build_claim_graph(site: Site, page: Page, claim: Claim, card: dict,
+                      articles: dict) -> list[dict]:
+    url = absolute(site, page.path)
+    author = metadata.organization(claim.reviewed.reviewer)
+    # The sources are described (as ScholarlyArticle) on their own pages, not repeated
+    # here: a claim page must stay small.
+    graph = [web_page(site, "MedicalWebPage", page.path, claim.title, claim.statement,
+                      lastReviewed=claim.reviewed.date, reviewedBy=author,
+                      publisher=publisher(site))]
+    for key, excerpts in sorted(articles.items()):
+        appearance = {"@type": "Article", "name": source_title(site, key),
+                      "headline": source_title(site, key)[:110],
+                      "url": absolute(site, source_url(key))}
+        graph.append(metadata.claim_review(
+            url, claim.statement, claim.reviewed.date, claim.verdict,
+            card["verdict"]["label"], publisher(site), appearance))
+    return graph
+
+
+def _plural(n: int, word: str, plural: str | None = None) -> str:
+    return f"{n} {word if n == 1 else (plural or word + 's')}"
+
+
+def _days_between(start: str, end: str) -> int | None:
+    try:
+        return (datetime.date.fromisoformat(end) - datetime.date.fromisoformat(start)).days
+    except ValueError:
+        return None
