@@ -14,6 +14,7 @@ import os
 import re
 import signal
 import sys
+import time
 
 import click
 
@@ -70,14 +71,9 @@ def _emit(diagnostics, fmt: str, root: str = ".") -> None:
 
 
 def _today(value: str | None) -> datetime.date:
-    """The date review ages are measured against: --today, else SOURCE_DATE_EPOCH, else the
-    calendar. (The site itself never reads the calendar; see pipeline.build_date.)"""
-    if value:
-        return datetime.date.fromisoformat(value)
-    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
-    if epoch.isdigit():
-        return datetime.datetime.fromtimestamp(int(epoch), datetime.timezone.utc).date()
-    return datetime.date.today()
+    """The date review ages are measured against: --today, else the one date check, build and
+    serve all use (``loading.read_today``: SOURCE_DATE_EPOCH, else the current date)."""
+    return datetime.date.fromisoformat(value) if value else loading.read_today()
 
 
 def _date_option(ctx, param, value):
@@ -136,15 +132,44 @@ def build(root: str, output: str | None, jobs: int | None, no_cache: bool,
 
     The site replaces only a folder an earlier build wrote (it holds a .ldn-site-output
     marker), an empty folder or none: never the repository, its content or anyone's files."""
-    result = pipeline.build_site(root, output=output, jobs=jobs, use_cache=not no_cache,
-                                 search=search, allow_outside=allow_outside)
+    try:
+        result = pipeline.build_site(root, output=output, jobs=jobs, use_cache=not no_cache,
+                                     search=search, allow_outside=allow_outside,
+                                     progress=_Progress())
+    except KeyboardInterrupt:
+        click.echo("\ninterrupted: nothing was written; the previous site is unchanged",
+                   err=True)
+        sys.exit(130)
     if result.diagnostics:
         _emit(result.diagnostics, "text", root)
     if not result.written:
         click.echo("build failed: nothing was written; the previous site is unchanged", err=True)
         sys.exit(1)
-    click.echo(f"built {result.pages} pages ({result.files} files) into "
-               f"{os.path.relpath(result.output)} in {result.seconds:.2f}s")
+    if result.unchanged:
+        click.echo(f"{os.path.relpath(result.output)} is up to date: nothing changed since the "
+                   f"last build ({result.pages} pages; {result.seconds:.2f}s)")
+    else:
+        click.echo(f"built {result.pages} pages ({result.files} files) into "
+                   f"{os.path.relpath(result.output)} in {result.seconds:.2f}s")
+
+
+class _Progress:
+    """A progress line for builds that take a while: on a terminal only, after a second."""
+
+    def __init__(self, delay: float = 1.0):
+        self.started = time.monotonic()
+        self.delay = delay
+        self.shown = False
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if not sys.stderr.isatty() or time.monotonic() - self.started < self.delay:
+            return
+        what = f"{stage} {done}/{total} pages" if total > 1 else stage
+        sys.stderr.write(f"\r\033[K{what}")
+        sys.stderr.flush()
+        self.shown = True
+        if stage == "publish":
+            sys.stderr.write("\r\033[K")
 
 
 # --- new -------------------------------------------------------------------------------------
@@ -247,7 +272,8 @@ def serve(root: str, port: int, search: bool) -> None:
     # Imported here, as diffing is in ``diff``: an HTTP server and a file watcher are a
     # fifth of the start-up time of every other command.
     from ldn_site import serving
-    server = serving.PreviewServer(root, port=port, report=_report_rebuild, search=search)
+    server = serving.PreviewServer(root, port=port, report=_report_rebuild, search=search,
+                                   warn=lambda line: click.echo(line, err=True))
 
     def stop(signum, frame):  # SIGTERM cleans up like Ctrl-C: the temporary site is removed
         raise KeyboardInterrupt
@@ -297,7 +323,7 @@ def schema(root: str, check_only: bool) -> None:
             sys.exit(1)
         click.echo(f"{len(texts)} schemas are up to date")
         return
-    changed = pipeline.write_files(folder, texts)
+    changed = pipeline.update_files(folder, texts)
     for name in changed:
         click.echo(f"wrote {scaffolding.SCHEMA_DIR}/{name}")
     if not changed:

@@ -11,7 +11,6 @@ in, strings out.
 
 from __future__ import annotations
 
-import hashlib
 import re
 from dataclasses import dataclass
 from html import escape
@@ -234,7 +233,7 @@ class TermLinker:
     def __init__(self, root: str, memo=None):
         self.root = root
         self.seen: set[str] = set()
-        # memo(key, compute): remembers results between builds (the Markdown cache). The
+        # memo(namespace, source, compute): remembers results between builds (the Markdown cache). The
         # result for a text depends on the page's depth and on the terms already linked.
         self._memo = memo
 
@@ -244,10 +243,9 @@ class TermLinker:
         if self._memo is None:
             return self._link_text(html)
         state = f"{self.root}\0{' '.join(sorted(self.seen))}\0{html}"
-        key = "glossary:" + hashlib.sha256(state.encode("utf-8")).hexdigest()
         before = set(self.seen)
-        linked, added = self._memo(key, lambda: [self._link_text(html),
-                                                 sorted(self.seen - before)])
+        linked, added = self._memo("glossary", state, lambda: [self._link_text(html),
+                                                               sorted(self.seen - before)])
         self.seen.update(added)
         return linked
 

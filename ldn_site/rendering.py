@@ -112,13 +112,35 @@ def template_frame(exc: BaseException) -> tuple[str, int] | None:
     return found
 
 
-def template_error(exc: Exception, template: str, page: str) -> Diagnostic:
-    """A template that failed while rendering ``page`` (an undefined value, a division by
-    zero, an endless recursion, something the sandbox refuses...), located at the template
-    line Jinja was running."""
-    where, line = template_frame(exc) or (f"{TEMPLATES_DIR}/{template}", 0)
-    code = "template-unsafe" if isinstance(exc, SecurityError) else "template-error"
-    return error(where, line, code, f"the page {page} could not be rendered: {_reason(exc)}")
+def is_template_failure(exc: BaseException) -> bool:
+    """Whether ``exc`` is the templates' fault (so a diagnostic) rather than a bug of
+    ldn-site's own (so a traceback): raised by Jinja, or by template code."""
+    return isinstance(exc, (MissingDisclaimer, jinja2.TemplateError)) or \
+        template_frame(exc) is not None
+
+
+def collate_failures(failures: list[tuple[str, str, Exception]]) -> list[Diagnostic]:
+    """One located diagnostic per template line and reason for the pages that failed to
+    render, given as (page, template, exception): an undefined value in a shared template
+    fails on every page, and a hundred identical errors hide the one fix. The message counts
+    the pages and names the first."""
+    groups: dict[tuple, list[str]] = {}
+    for page, template, exc in failures:
+        if isinstance(exc, MissingDisclaimer):
+            key = (f"{TEMPLATES_DIR}/{template}", 0, "missing-disclaimer",
+                   "would not carry the medical disclaimer, shown; nothing was written")
+        else:
+            where, line = template_frame(exc) or (f"{TEMPLATES_DIR}/{template}", 0)
+            code = "template-unsafe" if isinstance(exc, SecurityError) else "template-error"
+            key = (where, line, code, f"could not be rendered: {_reason(exc)}")
+        groups.setdefault(key, []).append(page)
+    diags = []
+    for (where, line, code, what), pages in sorted(groups.items()):
+        pages.sort()
+        subject = f"the page {pages[0]}" if len(pages) == 1 else \
+            f"{len(pages)} pages (for example {pages[0]})"
+        diags.append(error(where, line, code, f"{subject} {what}"))
+    return diags
 
 
 def _reason(exc: Exception) -> str:

@@ -1,4 +1,5 @@
-"""Search index: makes the Pagefind index byte-identical from one build to the next.
+"""Search index: builds the Pagefind index of a staged site, byte-identical from one build
+to the next.
 
 Pagefind writes its filter chunks in the iteration order of a randomly seeded hash map, so
 two builds of the same site differ in the filter files, in the metadata file that lists them
@@ -6,8 +7,9 @@ and in the entry file that names that metadata, although the index means the sam
 puts those pieces in a canonical order (sorted by name and value), re-encodes them exactly as
 Pagefind does (a ``pagefind_dcd`` signature followed by CBOR, gzip-compressed) and renames them
 after a digest of their content, as Pagefind names them. Pure: takes the index files as
-{relative path: bytes} and returns the files to write and the paths to remove; the pipeline
-does the reading and writing.
+{relative path: bytes} and returns the files to write and the paths to remove.
+``build_index`` runs Pagefind on a staging folder the pipeline hands it and applies that order
+there; it never touches a published site.
 """
 
 from __future__ import annotations
@@ -15,6 +17,9 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+import os
+import subprocess
+import sys
 
 SIGNATURE = b"pagefind_dcd"
 
@@ -154,3 +159,47 @@ def _find_filter_list(meta) -> list:
             raise IndexFormatError("no filter list in the metadata")
         return []
     return candidates[0]
+
+
+def build_index(staging: str, subdir: str) -> str | None:
+    """Build the Pagefind search index into ``staging/subdir``; a message if that failed.
+
+    Runs the Pagefind binary that the ``pagefind[bin]`` package ships, with the staging folder
+    as working directory so that no configuration file from elsewhere can change the index."""
+    cmd = [sys.executable, "-m", "pagefind", "--site", ".", "--output-subdir", subdir,
+           "--silent"]
+    try:
+        proc = subprocess.run(cmd, cwd=staging, capture_output=True, text=True, timeout=600,
+                              env=dict(os.environ, NO_COLOR="1"))
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return f"the search index could not be built: {exc}"
+    if proc.returncode != 0 or not os.path.isfile(os.path.join(staging, subdir,
+                                                               "pagefind.js")):
+        detail = (proc.stderr or proc.stdout).strip().splitlines()
+        return ("the search index could not be built (Pagefind: "
+                f"{detail[-1] if detail else f'exit code {proc.returncode}'}); "
+                "nothing was written")
+    return canonicalize_folder(os.path.join(staging, subdir))
+
+
+def canonicalize_folder(folder: str) -> str | None:
+    """Pagefind orders its filter chunks randomly; put them in a canonical order so that two
+    builds of the same content stay byte-identical."""
+    names = ["pagefind-entry.json"] + [n for n in os.listdir(folder) if n.endswith(".pf_meta")]
+    filter_dir = os.path.join(folder, "filter")
+    if os.path.isdir(filter_dir):
+        names += [f"filter/{n}" for n in os.listdir(filter_dir)]
+    files = {}
+    for name in names:
+        with open(os.path.join(folder, name), "rb") as f:
+            files[name] = f.read()
+    try:
+        write, remove = canonicalize(files)
+    except (IndexFormatError, KeyError, ValueError, OSError) as exc:
+        return f"the search index is not in the expected format ({exc}); nothing was written"
+    for name in remove:
+        os.remove(os.path.join(folder, name))
+    for name, data in write.items():
+        with open(os.path.join(folder, name), "wb") as f:
+            f.write(data)
+    return None

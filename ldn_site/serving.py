@@ -2,11 +2,12 @@
 
 Owns the preview loop: build the site into a temporary folder, serve it over HTTP on
 127.0.0.1, watch ``site.yaml``, ``claims/``, ``sources/`` and ``templates/`` (watchfiles),
-rebuild on every change, and make open pages reload themselves. Rebuilds keep one
-``MarkdownRenderer`` and one memo of rendered pages (the pipeline also keeps the compiled
-templates), so Markdown and pages whose inputs did not change are not rendered again; the
-Pagefind search index is left out unless asked for, because building it takes longer than the
-rest of a rebuild.
+rebuild on every change, and make open pages reload themselves. Rebuilds run in this process
+(its server threads make forking unsafe, so the pipeline renders without workers), one at a
+time in the watcher's thread, and find the Markdown, glossary links, plots and citations that
+did not change in the build cache; the Pagefind search index is left out unless asked for,
+because building it takes longer than the rest of a rebuild. Closing stops a running rebuild
+at its next page, so that Ctrl-C never waits for a whole build.
 
 A broken edit never takes the preview down: ``pipeline.build_site`` writes nothing when the
 content has errors, so the last good site stays in place and keeps being served, and the
@@ -15,7 +16,8 @@ script needed) and listed at ``/__ldn_errors``. The live-reload script and that 
 added to HTML responses here, at serving time only: ``ldn-site build`` output never carries
 them, and the pages work without JavaScript (reloading by hand then shows the latest state).
 
-It never prints: every rebuild is handed to the ``report`` callback the CLI gives it.
+It never prints: every rebuild is handed to the ``report`` callback the CLI gives it, and
+anything else worth a line to ``warn``.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ import os
 import re
 import secrets
 import shutil
+import sys
 import tempfile
 import threading
 import time
@@ -40,12 +43,12 @@ import watchfiles
 from ldn_site import pipeline
 from ldn_site.diagnostics import Diagnostic, error, has_errors, sort_diagnostics, summarize
 from ldn_site.loading import CLAIMS_DIR, CONFIG_FILE, SOURCES_DIR, TEMPLATES_DIR
-from ldn_site.markup import MarkdownRenderer
 
 HOST = "127.0.0.1"
 STATUS_PATH = "/__ldn_status"
 ERRORS_PATH = "/__ldn_errors"
 LONG_POLL_SECONDS = 20.0  # how long a status request waits for a rebuild before answering
+MAX_REQUESTS = 64  # requests served at once (each open page holds one long poll); more wait
 WATCHED_DIRS = (CLAIMS_DIR, SOURCES_DIR, TEMPLATES_DIR)
 CONTENT_SUFFIXES = (".yaml", ".yml", ".bib")
 
@@ -96,33 +99,41 @@ class ContentFilter(watchfiles.DefaultFilter):
         return super().__call__(change, path)
 
 
+class Stopped(Exception):
+    """Raised into a running rebuild when the preview closes."""
+
+
 class Preview:
-    """The preview's state: the temporary site folder, the last attempt, the renderer."""
+    """The preview's state: the temporary site folder and the last build attempt."""
 
     def __init__(self, root: str, site_dir: str, report=None, search: bool = False):
         self.root = root
         self.site_dir = site_dir
         self.report = report or (lambda rebuild: None)
         self.search = search
-        self.renderer = MarkdownRenderer()
-        self.pages: dict = {}  # the pipeline's memo of rendered pages, kept between rebuilds
         self.token = secrets.token_hex(8)  # tells pages that the server was restarted
         self.state = _State()
 
-    def rebuild(self, changed: tuple[str, ...] = ()) -> Rebuild:
+    def _stop_if_closing(self, stage: str, done: int, total: int) -> None:
+        if self.state.closing:
+            raise Stopped
+
+    def rebuild(self, changed: tuple[str, ...] = ()) -> Rebuild | None:
+        """Build once and report it; None if the preview closed meanwhile."""
         started, cpu_started = time.perf_counter(), time.process_time()
         crash = None
         pages = 0
         written = False
-        # Only what this rebuild renders anew is added to the on-disk cache.
-        self.renderer.added = {}
         try:
-            result = pipeline.build_site(self.root, output=self.site_dir, use_cache=True,
-                                         keep_renderer=self.renderer, search=self.search,
-                                         keep_pages=self.pages)
+            result = pipeline.build_site(self.root, output=self.site_dir, search=self.search,
+                                         progress=self._stop_if_closing)
             diagnostics = result.diagnostics
             written, pages = result.written, result.pages
+        except Stopped:
+            return None
         except Exception:  # a bug: keep serving the last good site, and show the traceback
+            if self.state.closing:  # its folder may be gone already: nothing to report
+                return None
             crash = traceback.format_exc()
             diagnostics = [error("ldn-site", 0, "internal-error",
                                  "the build crashed; this is a bug in ldn-site: "
@@ -310,15 +321,49 @@ class _Server(http.server.ThreadingHTTPServer):
     daemon_threads = True  # long-polling requests must not keep the process alive
     allow_reuse_address = True
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._slots = threading.BoundedSemaphore(MAX_REQUESTS)
+
+    def process_request(self, request, client_address):
+        # One thread per request, but never more than MAX_REQUESTS at once: a connection
+        # beyond that is closed at once (a browser retries) rather than given a thread.
+        if not self._slots.acquire(blocking=False):
+            self.shutdown_request(request)
+            return
+        try:
+            super().process_request(request, client_address)
+        except BaseException:
+            self._slots.release()
+            raise
+
+    def process_request_thread(self, request, client_address):
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self._slots.release()
+
+    def handle_error(self, request, client_address) -> None:
+        # A client that goes away mid-response (a closed tab, a reload) is normal, not an
+        # error worth a traceback; anything else is a bug, and says so in one line.
+        exc = sys.exc_info()[1]
+        if not isinstance(exc, (ConnectionError, TimeoutError)):
+            self.warn(f"a request from {client_address[0]} failed: {type(exc).__name__}: {exc}")
+
+    def warn(self, line: str) -> None:  # replaced by PreviewServer with its caller's
+        pass
+
 
 class PreviewServer:
     """``ldn-site serve``: start() binds, watches and builds; close() undoes all of it."""
 
-    def __init__(self, root: str, port: int = 8000, report=None, search: bool = False):
+    def __init__(self, root: str, port: int = 8000, report=None, search: bool = False,
+                 warn=None):
         self.root = root
         self.port = port
         self.report = report
         self.search = search
+        self.warn = warn or (lambda line: None)
         self._tmp: str | None = None
         self._httpd: _Server | None = None
         self._stop = threading.Event()
@@ -334,6 +379,7 @@ class PreviewServer:
         """Bind the port (OSError if taken), start watching, build once, start serving.
         Returns the first build's outcome; the server runs even if it failed."""
         self._httpd = _Server((HOST, self.port), lambda *a: None)
+        self._httpd.warn = self.warn
         try:
             self._tmp = tempfile.mkdtemp(prefix="ldn-site-serve-")
             self.preview = Preview(self.root, os.path.join(self._tmp, "site"), self.report,
@@ -380,9 +426,11 @@ class PreviewServer:
             if any(t.name == "ldn-http" for t in self._threads):
                 self._httpd.shutdown()
             self._httpd.server_close()
+        # A running rebuild stops at its next page; the threads are daemons, so a slow one
+        # cannot hold up the exit for long.
         for t in self._threads:
             if t is not threading.current_thread():
-                t.join(timeout=5)
+                t.join(timeout=1)
         self._threads.clear()
         if self._tmp is not None:
             shutil.rmtree(self._tmp, ignore_errors=True)

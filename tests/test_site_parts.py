@@ -132,15 +132,15 @@ def test_term_linker_remembered_between_builds_gives_the_same_links():
     expected = [fresh(t) for t in texts]
     store: dict = {}
 
-    def memo(key, compute):
-        if key not in store:
-            store[key] = json.loads(json.dumps(compute()))  # as saved and read back
-        return store[key]
+    def memo(namespace, key, compute):
+        if (namespace, key) not in store:
+            store[namespace, key] = json.loads(json.dumps(compute()))  # as saved and read back
+        return store[namespace, key]
 
     first = TermLinker("../", memo)
     assert [first(t) for t in texts] == expected
     assert len(store) == len(texts)
-    replay = TermLinker("../", lambda key, compute: store[key])  # compute is never called
+    replay = TermLinker("../", lambda ns, key, compute: store[ns, key])  # never computes
     assert [replay(t) for t in texts] == expected
     assert replay.seen == fresh.seen
     other_depth = TermLinker("", memo)

@@ -12,7 +12,6 @@ do any I/O; forest plots are drawn by ``forestplot`` and remembered through the 
 from __future__ import annotations
 
 import datetime
-import hashlib
 
 from markupsafe import Markup
 
@@ -194,8 +193,8 @@ def forest_plots(site: Site, claim: Claim) -> list[dict]:
         inputs = (rows, measure, term.label.lower(), ratio, ident)
         # Remembered with the rendered Markdown: drawing a plot costs more than looking it
         # up, and a rebuild after a template edit draws every plot again otherwise.
-        key = "forest:" + hashlib.sha256(repr(inputs).encode("utf-8")).hexdigest()
-        svg = site.md.memo(key, lambda: forestplot.render_forest_plot(*inputs))
+        svg = site.md.memo("forest", repr(inputs),
+                           lambda: forestplot.render_forest_plot(*inputs))
         plots.append({"id": ident, "measure": measure, "label": term.label,
                       "meaning": term.meaning,
                       "term_url": term_url(f"measure-{measure.lower()}"),
