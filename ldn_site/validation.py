@@ -1,9 +1,10 @@
 """Validation: every rule that spans files, plus quote fidelity against full texts.
 
 Owns cross-references (BibTeX keys, source records, excerpt links, related claims), id
-uniqueness, the use of each source kind, unsafe links in Markdown, review age, and the
-grading of each claim through ``grading``. Pure: takes the loaded ``Content`` and returns the
-grades with diagnostics; it reads no files (full texts are passed in) and prints nothing.
+uniqueness, the use of each source kind, unsafe links in Markdown, the BibTeX fields a page
+turns into citations (names, LaTeX), review age, and the grading of each claim through
+``grading``. Pure: takes the loaded ``Content`` and returns the grades with diagnostics; it
+reads no files (full texts are passed in) and prints nothing.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import difflib
 import hashlib
 
 from ldn_site import vocabulary as v
+from ldn_site.citations import entry_problems
 from ldn_site.diagnostics import Diagnostic, error, warning
 from ldn_site.grading import Grade, grade_claim
 from ldn_site.markup import find_unsafe_links
@@ -42,6 +44,7 @@ def validate_content(content: Content, today: datetime.date | None = None,
     sources = content.sources
     excerpt_index = _index_excerpts(sources, diags)
     _check_sources(content, diags)
+    _check_bib_fields(content, diags)
     claim_ids = {c.id for c in content.claims}
     cited: set[str] = set()
     linked_excerpts: set[str] = set()
@@ -114,6 +117,15 @@ def _check_sources(content: Content, diags: list) -> None:
         if key not in content.sources and key not in content.broken_sources:
             diags.append(error(content.bib_path, entry.line, "missing-source-record",
                                f"BibTeX entry '{key}' has no source record sources/{key}.yaml"))
+
+
+def _check_bib_fields(content: Content, diags: list) -> None:
+    """The BibTeX fields that become a citation: names and LaTeX must be readable
+    (``citations.entry_problems``)."""
+    for key, entry in sorted(content.bib.items()):
+        for code, message in entry_problems(entry):
+            diags.append(error(content.bib_path, entry.line, code,
+                               f"BibTeX entry '{key}': {message}"))
 
 
 def _did_you_mean(value: str, candidates) -> str:

@@ -22,7 +22,7 @@ from markupsafe import Markup
 
 from ldn_site import forestplot, metadata
 from ldn_site import vocabulary as v
-from ldn_site.citations import Citations, clean_bib, csl_name, split_names
+from ldn_site.citations import Citations, clean_bib, decode_entry, person_names
 from ldn_site.glossary import (GLOSSARY_URL, HEADER_TERMS, TermLinker, glossary_entries,
                                kind_url, term_url)
 from ldn_site.grading import Grade
@@ -540,21 +540,21 @@ class SiteViews:
 
     def _identifiers(self, key: str) -> tuple[dict[str, str], list[dict]]:
         entry = self.bib.get(key)
-        fields = entry.fields if entry else {}
+        fields = decode_entry(entry).fields if entry else {}
         source = self.sources[key]
         ids: dict[str, str] = {}
         links = []
         if fields.get("doi"):
-            doi = clean_bib(fields["doi"])
+            doi = fields["doi"]
             ids["DOI"] = doi
             links.append({"label": f"DOI: {doi}", "url": f"https://doi.org/{doi}"})
         if fields.get("pmid"):
-            pmid = clean_bib(fields["pmid"])
+            pmid = fields["pmid"]
             ids["PMID"] = pmid
             links.append({"label": f"PubMed: {pmid}",
                           "url": f"https://pubmed.ncbi.nlm.nih.gov/{pmid}/"})
         if fields.get("pmcid"):
-            pmcid = clean_bib(fields["pmcid"])
+            pmcid = fields["pmcid"]
             ids["PMCID"] = pmcid
             links.append({"label": f"PubMed Central: {pmcid}",
                           "url": f"https://www.ncbi.nlm.nih.gov/pmc/articles/{pmcid}/"})
@@ -563,7 +563,7 @@ class SiteViews:
             links.append({"label": f"ClinicalTrials.gov: {source.registration}",
                           "url": f"https://clinicaltrials.gov/study/{source.registration}"})
         if fields.get("url"):
-            links.append({"label": "Record or publisher page", "url": clean_bib(fields["url"])})
+            links.append({"label": "Record or publisher page", "url": fields["url"]})
         return ids, links
 
     def _work(self, key: str) -> dict:
@@ -585,11 +585,7 @@ class SiteViews:
             kind = "CreativeWork"
         else:
             kind = "ScholarlyArticle"
-        authors = []
-        for name in split_names(fields.get("author", "")):
-            n = csl_name(name)
-            authors.append(n.get("literal") or f"{n.get('given', '')} {n.get('family', '')}"
-                           .strip())
+        authors = person_names(fields.get("author", ""))
         return metadata.scholarly_work(
             kind, self.source_title(key), self.absolute(source_url(key)), authors,
             clean_bib(fields.get("year")), clean_bib(fields.get("journal")), ids,

@@ -146,6 +146,11 @@ CASES = [
     ("unsafe-link-entities", [
         f"{CLAIM}:21: error: link to 'java\\tscript:alert(1)' uses a forbidden scheme "
         "(javascript:, data: and vbscript: are refused) [unsafe-link]"]),
+    # A name BibTeX cannot split into first, von, last and jr parts.
+    ("bib-name-unsplittable", [
+        f"{BIB}:1: error: BibTeX entry 'trial2020': the name 'Roe, Jr, Richard, MD' cannot be "
+        "split into its parts (too many commas); BibTeX reads 'First von Last', 'von Last, "
+        "First' or 'von Last, Jr, First' [invalid-name]"]),
     ("article-as-evidence", [
         f"{CLAIM}:17: error: evidence: 'article-a' is a popular article under review; cite it "
         "in seen_in, not as evidence [article-as-evidence]"]),
