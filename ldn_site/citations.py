@@ -11,7 +11,8 @@ text. The formatting is citeproc-py's. Nothing here parses a name, LaTeX or a re
 hand. All references are formatted in one pass when a ``Citations`` is made, so a page only
 looks its reference up. Pure: BibTeX entries in, strings out; the style file is package data
 read once, not content. It does not judge the entries: ``validation`` reports what could not
-be read (``entry_problems``: a name BibTeX cannot split, text too deep for the LaTeX decoder).
+be read (``entry_problems``: a name BibTeX cannot split, text too deep for the LaTeX decoder),
+an unsafe URL or a malformed DOI.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from pylatexenc.latex2text import (LatexNodes2Text, MacroTextSpec, SpecialsTextS
                                    get_default_latex_context_db)
 from pylatexenc.latexwalker import get_default_latex_context_db as get_walker_context_db
 
+from ldn_site.markup import is_web_url
 from ldn_site.model import BibEntry
 
 STYLE_FILE = os.path.join(os.path.dirname(__file__), "styles", "american-medical-association.csl")
@@ -269,7 +271,7 @@ def _csl_item(entry: BibEntry, kind: str | None = None) -> dict:
         item["page"] = f["pages"].replace("–", "-")
     if f.get("doi"):
         item["DOI"] = f["doi"]
-    elif f.get("url"):
+    elif is_web_url(f.get("url", "")):
         item["URL"] = f["url"]
     return item
 

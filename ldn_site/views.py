@@ -26,7 +26,7 @@ from ldn_site.citations import Citations, clean_bib, decode_entry, person_names
 from ldn_site.glossary import (GLOSSARY_URL, HEADER_TERMS, TermLinker, glossary_entries,
                                kind_url, term_url)
 from ldn_site.grading import Grade
-from ldn_site.markup import MarkdownRenderer
+from ldn_site.markup import MarkdownRenderer, is_web_url
 from ldn_site.model import Claim, Config, Content
 
 TOPIC_ORDER = {t.value: i for i, t in enumerate(v.TOPICS)}
@@ -562,7 +562,7 @@ class SiteViews:
             ids["ClinicalTrials.gov"] = source.registration
             links.append({"label": f"ClinicalTrials.gov: {source.registration}",
                           "url": f"https://clinicaltrials.gov/study/{source.registration}"})
-        if fields.get("url"):
+        if is_web_url(fields.get("url", "")):  # validation refuses others; never a live one
             links.append({"label": "Record or publisher page", "url": fields["url"]})
         return ids, links
 

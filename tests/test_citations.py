@@ -1,16 +1,21 @@
 """BibTeX as readers see it: names split into their parts by bibtexparser's middlewares, LaTeX
-decoded, references formatted in AMA style by citeproc-py."""
+decoded, references formatted in AMA style by citeproc-py, and the addresses a BibTeX entry
+can give (url, doi) published as live links only when they are http(s)."""
 
 from __future__ import annotations
 
+import json
 import random
 
 import pytest
 from pylatexenc.latex2text import LatexNodes2Text
 
+from ldn_site import pipeline
 from ldn_site.citations import (_DECODE, Citations, clean_bib, csl_item, decode_entry,
                                 entry_problems, parse_names, person_names)
+from ldn_site.markup import MarkdownRenderer, is_web_url
 from ldn_site.model import BibEntry
+from ldn_site.views import Page, SiteViews
 from conftest import run_cli
 from html_dom import parse_html
 
@@ -150,3 +155,78 @@ def test_identifiers_and_addresses_are_not_read_as_latex():
     assert fields["url"] == "https://example.org/~user/a_b?q=%22x%22"
     assert fields["doi"] == "10.1000/a_b~c%d"
     assert fields["pmid"] == "123"
+
+
+# --- URLs from BibTeX ------------------------------------------------------------------------
+
+@pytest.mark.parametrize("url, ok", [
+    ("https://example.org/a?b=c#d", True),
+    ("http://example.org", True),
+    ("HTTPS://EXAMPLE.ORG/", True),
+    ("javascript:alert(1)", False),
+    (" JavaScript:alert(1)", False),
+    ("\tjavascript:alert(1)", False),
+    ("java\nscript:alert(1)", False),
+    ("data:text/html;base64,PHNjcmlwdD4=", False),
+    ("VBScript:msgbox(1)", False),
+    ("https:javascript:alert(1)", False),  # no host
+    ("//example.org/x", False),  # no scheme
+    ("https://exa mple.org", False),
+    ("https://[::1", False),  # urlsplit raises on this one
+    ("", False),
+])
+def test_only_absolute_http_addresses_count_as_web_urls(url, ok):
+    assert is_web_url(url) is ok
+
+
+@pytest.fixture
+def minimal_content(make_site):
+    return pipeline.check_site(str(make_site("minimal")))
+
+
+def source_links(checked, url: str) -> tuple[list[str], list[str]]:
+    """The hrefs of trial2020's page, and the addresses in its JSON-LD, with validation
+    bypassed: the bib entry is changed after the check."""
+    checked.content.bib["trial2020"].fields["url"] = url
+    views = SiteViews(checked.content, checked.validated.grades, MarkdownRenderer(),
+                      "2026-01-01", Citations(checked.content.bib, {}))
+    ctx = views.context(Page("sources/trial2020.html", "source.html", "source", "trial2020"))
+    work = json.loads(str(ctx["json_ld"]))["@graph"][0]["mainEntity"]
+    return [link["url"] for link in ctx["links"]], list(work.get("sameAs", []))
+
+
+@pytest.mark.parametrize("url", [" JavaScript:alert(1)", "data:text/html,<script>x</script>",
+                                 "vbscript:msgbox(1)"])
+def test_the_source_page_never_links_a_url_that_is_not_http_even_unvalidated(minimal_content,
+                                                                             url):
+    hrefs, same_as = source_links(minimal_content, url)
+    assert all(h.startswith("https://") for h in hrefs) and hrefs  # the DOI and PubMed links
+    assert url not in hrefs and url not in same_as
+    assert url.strip() not in Citations(minimal_content.content.bib, {}).text("trial2020")
+
+
+def test_the_source_page_links_an_http_url(minimal_content):
+    """The control for the test above: the same path does publish a web address."""
+    hrefs, same_as = source_links(minimal_content, "https://example.org/record")
+    assert "https://example.org/record" in hrefs
+    assert "https://example.org/record" in same_as
+
+
+@pytest.mark.parametrize("name", ["bib-url-javascript", "bib-url-data", "bib-url-vbscript",
+                                  "bib-doi-malformed"])
+def test_build_refuses_what_check_reports(make_site, name):
+    site = make_site(f"invalid/{name}")
+    result = run_cli("build", "--root", site, "--no-search")
+    assert result.exit_code == 1
+    assert "[unsafe-url]" in result.output or "[invalid-doi]" in result.output
+    assert not (site / "_site").exists()
+
+
+def test_an_empty_url_or_doi_is_no_link_and_no_error(make_site):
+    """As left from the ``new source`` stub: like any empty field, it is simply not shown."""
+    site = make_site("minimal")
+    bib = site / "sources" / "references.bib"
+    bib.write_text(bib.read_text("utf-8").replace(
+        "  howpublished = {Popular web article}\n",
+        "  howpublished = {Popular web article},\n  url = { },\n  doi = {}\n"), "utf-8")
+    assert run_cli("check", "--root", site).stdout.splitlines() == ["0 errors, 0 warnings"]
