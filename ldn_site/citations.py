@@ -1,12 +1,18 @@
 """Citations: formatted references in AMA style, produced by citeproc-py from the BibTeX.
 
-Owns the conversion of parsed BibTeX entries into CSL-JSON, the CSL style the site cites in
+Owns how BibTeX field text reaches a reader (LaTeX decoded, names split into their parts), the
+conversion of parsed BibTeX entries into CSL-JSON, the CSL style the site cites in
 (``styles/american-medical-association.csl``, shipped in the package, adapted from the CSL
 project's AMA style; see the note at its top) and the short labels used in tables ("Younger
-2013"). The formatting itself is citeproc-py's: nothing here assembles a reference by hand.
-All references are formatted in one pass when a ``Citations`` is made, so a page only looks
-its reference up. Pure: BibTeX entries in, strings out; the style file is package data read
-once, not content.
+2013"). The BibTeX reading is bibtexparser's own middlewares: ``SeparateCoAuthors`` splits a
+name list on "and" outside braces, ``SplitNameParts`` splits each name into first, von, last
+and jr parts as BibTeX does, and ``LatexDecodingMiddleware`` (pylatexenc) turns LaTeX into
+text. The formatting is citeproc-py's. Nothing here parses a name, LaTeX or a reference by
+hand. All references are formatted in one pass when a ``Citations`` is made, so a page only
+looks its reference up. Pure: BibTeX entries in, strings out; the style file is package data
+read once, not content. It does not judge the entries: ``validation`` reports what could not
+be read (``entry_problems``: a name BibTeX cannot split, text too deep for the LaTeX decoder),
+an unsafe URL or a malformed DOI.
 """
 
 from __future__ import annotations
@@ -16,22 +22,31 @@ import html
 import json
 import os
 import re
+from dataclasses import dataclass
 from functools import lru_cache
 
+from bibtexparser.library import Library
+from bibtexparser.middlewares import (LatexDecodingMiddleware, NameParts, SeparateCoAuthors,
+                                      SplitNameParts)
+from bibtexparser.model import Entry, Field, MiddlewareErrorBlock
 from citeproc import Citation, CitationItem, CitationStylesBibliography, CitationStylesStyle
 from citeproc import formatter
 from citeproc.source.json import CiteProcJSON
 from markupsafe import Markup
+from pylatexenc.latex2text import (LatexNodes2Text, MacroTextSpec, SpecialsTextSpec,
+                                   get_default_latex_context_db)
+from pylatexenc.latexwalker import get_default_latex_context_db as get_walker_context_db
 
+from ldn_site.markup import is_web_url
 from ldn_site.model import BibEntry
 
 STYLE_FILE = os.path.join(os.path.dirname(__file__), "styles", "american-medical-association.csl")
 STYLE_NAME = "AMA (American Medical Association, 11th edition)"
 SHORT_TITLE_WORDS = 5
+NAME_FIELDS = ("author", "editor")
+# Identifiers and addresses are not LaTeX: a '%', '~' or '_' in a URL or DOI is part of it.
+VERBATIM_FIELDS = frozenset({"doi", "url", "pmid", "pmcid", "eprint", "isbn", "issn"})
 
-_BRACES = re.compile(r"[{}]")
-_LATEX = {r"\&": "&", r"\%": "%", r"\_": "_", r"\$": "$", r"\#": "#", "---": "—", "--": "–",
-          "~": " "}
 _TAGS = re.compile(r"<[^>]+>")
 
 # BibTeX entry types and source kinds mapped to CSL item types (which decide the layout).
@@ -45,48 +60,172 @@ _KIND_TYPES = {"popular-article": "webpage", "trial-registration": "webpage",
                "regulatory-document": "report", "guideline": "report"}
 
 
+class _TextDecoder(LatexNodes2Text):
+    """pylatexenc's LaTeX-to-text decoder with two changes. A bare '%' is a percent sign:
+    LaTeX reads it as the start of a comment, which would silently cut "30% of patients" to
+    "30", and a reader must see every word the contributor wrote. And a text in which nothing
+    can be LaTeX (no backslash, brace, '$', '%' or special such as '--' or '~': most titles,
+    years and page numbers) is its own decoding, returned without the parse that is most of
+    this module's cost; tests/test_citations.py checks both ways agree on generated texts."""
+
+    MARKS = ("\\", "%", "{", "}", "$") + tuple(sorted(
+        spec.specials_chars for spec in get_walker_context_db().iter_specials_specs()))
+
+    def latex_to_text(self, latex: str, **parse_flags) -> str:
+        if not any(mark in latex for mark in self.MARKS):
+            return latex
+        return super().latex_to_text(latex, **parse_flags)
+
+    def comment_node_to_text(self, node) -> str:
+        return "%" + self.latex_to_text(node.comment) + node.comment_post_space
+
+
+def _latex_decoder() -> LatexNodes2Text:
+    """The decoder ``LatexDecodingMiddleware`` builds by default (``\\url{}`` shown bare, math
+    kept as written), but keeping every character LaTeX would swallow: a bare '%' (see
+    ``_TextDecoder``) and a bare '&', which LaTeX takes for a table cell and would blank out
+    of "Arthritis & Rheumatism"."""
+    context = get_default_latex_context_db()
+    context.add_context_category("ldn-site", prepend=True,
+                                 macros=[MacroTextSpec("url", simplify_repl="%s")],
+                                 specials=[SpecialsTextSpec("&", "&")])
+    return _TextDecoder(latex_context=context, math_mode="verbatim")
+
+
+class _LatexDecoding(LatexDecodingMiddleware):
+    """bibtexparser's LaTeX decoding, also of the names that ``SplitNameParts`` leaves: the
+    middleware decodes a field holding text or one ``NameParts``, not a list of them."""
+
+    def transform_entry(self, entry: Entry, library: Library):
+        for field in entry.fields:
+            if isinstance(field.value, list):
+                field.value = [_map_words(parts, self._decode_word) for parts in field.value]
+        return super().transform_entry(entry, library)
+
+    def _decode_word(self, word: str) -> str:
+        return self._transform_python_value_string(word)[0]
+
+
+def _map_words(parts: NameParts, change) -> NameParts:
+    return NameParts(*([change(word) for word in words]
+                       for words in (parts.first, parts.von, parts.last, parts.jr)))
+
+
+_NO_LIBRARY = Library()  # the middlewares are handed one entry at a time; none reads this
+_SEPARATE = SeparateCoAuthors(name_fields=NAME_FIELDS)
+_SPLIT = SplitNameParts(name_fields=NAME_FIELDS)
+_DECODE = _LatexDecoding(decoder=_latex_decoder())
+
+
+@dataclass(frozen=True)
+class DecodedEntry:
+    """A BibTeX entry as a reader should see it: text fields LaTeX-decoded on one line,
+    verbatim fields (``VERBATIM_FIELDS``) as written, and in ``names`` each name field split
+    into its people, each person into decoded parts. ``problems`` lists (code, message) for
+    what could not be read; such a name is kept whole and such a text undecoded, so that
+    nothing is lost."""
+
+    fields: dict[str, str]
+    names: dict[str, list[NameParts]]
+    problems: tuple[tuple[str, str], ...] = ()
+
+
+def decode_entry(entry: BibEntry) -> DecodedEntry:
+    """The entry through bibtexparser's middlewares (remembered: many pages cite a source)."""
+    return _decode(entry.entry_type, entry.key, tuple(sorted(entry.fields.items())))
+
+
+@lru_cache(maxsize=4096)
+def _decode(entry_type: str, key: str, items: tuple[tuple[str, str], ...]) -> DecodedEntry:
+    def separated() -> Entry:
+        entry = Entry(entry_type, key,
+                      [Field(k, str(v)) for k, v in items if k not in VERBATIM_FIELDS])
+        return _SEPARATE.transform_block(entry, _NO_LIBRARY)
+
+    split = _SPLIT.transform_block(separated(), _NO_LIBRARY)
+    problems = []
+    if isinstance(split, MiddlewareErrorBlock):
+        problems.append(("invalid-name", f"the name '{split.error.name}' cannot be split into "
+                         f"its parts ({split.error.reason.lower()}); BibTeX reads 'First von "
+                         "Last', 'von Last, First' or 'von Last, Jr, First'"))
+        split = separated()  # afresh: the failed split has changed some fields in place
+        for field in split.fields:
+            if field.key in NAME_FIELDS:
+                field.value = [NameParts(last=[name]) for name in field.value]
+    decoded = _DECODE.transform_block(split, _NO_LIBRARY)
+    if isinstance(decoded, MiddlewareErrorBlock):  # e.g. thousands of nested braces
+        # Its reason is Python's (a RecursionError's wording varies), so it is not repeated.
+        problems.append(("invalid-latex", "a field cannot be decoded as LaTeX; look for braces "
+                         "nested too deeply"))
+        decoded = decoded.ignore_error_block
+    fields = {k: str(v).strip() for k, v in items if k in VERBATIM_FIELDS}
+    names = {}
+    for field in decoded.fields:
+        if field.key in NAME_FIELDS:
+            names[field.key] = [_map_words(parts, _one_line) for parts in field.value]
+        else:
+            fields[field.key] = _one_line(field.value)
+    return DecodedEntry(fields, names, tuple(problems))
+
+
+def _one_line(text) -> str:
+    return " ".join(str(text).split())
+
+
+@lru_cache(maxsize=8192)
 def clean_bib(value: str | None) -> str:
-    """BibTeX field text as a reader should see it: no protective braces or escapes."""
+    """BibTeX field text as a reader should see it: LaTeX decoded, braces gone, one line."""
     if not value:
         return ""
-    text = str(value)
-    for latex, plain in _LATEX.items():
-        text = text.replace(latex, plain)
-    text = _BRACES.sub("", text)
-    return " ".join(text.split())
+    return _decode("misc", "", (("title", str(value)),)).fields["title"]
 
 
 def split_names(bib_author: str) -> list[str]:
-    """The names of a BibTeX author list, split on ' and ' outside braces, so that an
-    institution written ``{Food and Drug Administration}`` stays one name."""
-    names, depth, start, i = [], 0, 0, 0
-    text = str(bib_author)
-    while i < len(text):
-        ch = text[i]
-        if ch == "{":
-            depth += 1
-        elif ch == "}":
-            depth -= 1
-        elif depth == 0 and text.startswith(" and ", i):
-            names.append(text[start:i])
-            start = i + 5
-            i += 4
-        i += 1
-    names.append(text[start:])
-    return [n.strip() for n in names if n.strip()]
+    """The names of a BibTeX author list as written, split on 'and' outside braces (so that
+    an institution written ``{Food and Drug Administration}`` stays one name)."""
+    entry = _SEPARATE.transform_block(Entry("misc", "", [Field("author", str(bib_author))]),
+                                      _NO_LIBRARY)
+    return list(entry.fields[0].value)
+
+
+def parse_names(bib_author: str) -> list[NameParts]:
+    """The people of a BibTeX name list, each split into decoded first, von, last, jr parts."""
+    return _decode("misc", "", (("author", str(bib_author)),)).names.get("author", [])
+
+
+def entry_problems(entry: BibEntry) -> tuple[tuple[str, str], ...]:
+    """(code, message) for each part of the entry that could not be read, if any."""
+    return decode_entry(entry).problems
 
 
 def csl_name(name: str) -> dict:
-    stripped = name.strip()
-    if stripped.startswith("{") and stripped.endswith("}"):
-        return {"literal": clean_bib(stripped)}  # an institution: never split into initials
-    if "," in stripped:
-        family, _, given = stripped.partition(",")
-        return {"family": clean_bib(family), "given": clean_bib(given)}
-    parts = clean_bib(stripped).rsplit(" ", 1)
-    if len(parts) == 1:
-        return {"literal": parts[0]}
-    return {"family": parts[1], "given": parts[0]}
+    """One BibTeX name as a CSL-JSON name."""
+    parts = parse_names(name)
+    return _csl_name(parts[0] if parts else NameParts())
+
+
+def _csl_name(parts: NameParts) -> dict:
+    if not (parts.first or parts.von or parts.jr) and len(parts.last) <= 1:
+        # One word, such as "{World Health Organization}" (a braced group is one word in
+        # BibTeX): an institution or a mononym, never split into initials.
+        return {"literal": " ".join(parts.last)}
+    name = {"family": " ".join(parts.last)}
+    for key, words in (("given", parts.first), ("non-dropping-particle", parts.von),
+                       ("suffix", parts.jr)):
+        if words:
+            name[key] = " ".join(words)
+    return name
+
+
+def person_names(bib_author: str) -> list[str]:
+    """Each name of a BibTeX name list as written in running text ("Ludwig van Beethoven")."""
+    return [parts.merge_first_name_first for parts in parse_names(bib_author)]
+
+
+def _family(parts: NameParts) -> str:
+    name = _csl_name(parts)
+    return name.get("literal") or " ".join(
+        n for n in (name.get("non-dropping-particle"), name["family"]) if n)
 
 
 def csl_item(entry: BibEntry, kind: str | None = None) -> dict:
@@ -107,34 +246,33 @@ def _escaped(value):
 
 
 def _csl_item(entry: BibEntry, kind: str | None = None) -> dict:
-    f = entry.fields
+    decoded = decode_entry(entry)
+    f = decoded.fields
     item: dict = {"id": entry.key,
                   "type": _KIND_TYPES.get(kind or "", _CSL_TYPES.get(entry.entry_type,
                                                                      "article-journal"))}
-    if f.get("author"):
-        item["author"] = [csl_name(n) for n in split_names(f["author"])]
-    if f.get("editor"):
-        item["editor"] = [csl_name(n) for n in split_names(f["editor"])]
+    for field in NAME_FIELDS:
+        if decoded.names.get(field):
+            item[field] = [_csl_name(parts) for parts in decoded.names[field]]
     if f.get("title"):
-        item["title"] = clean_bib(f["title"])
+        item["title"] = f["title"]
     container = (f.get("journal") or f.get("booktitle") or f.get("organization")
                  or f.get("institution") or f.get("howpublished"))
     if container:
-        item["container-title"] = clean_bib(container)
+        item["container-title"] = container
     if f.get("publisher"):
-        item["publisher"] = clean_bib(f["publisher"])
-    year = clean_bib(f.get("year"))
-    if year.isdigit():
-        item["issued"] = {"date-parts": [[int(year)]]}
+        item["publisher"] = f["publisher"]
+    if f.get("year", "").isdigit():
+        item["issued"] = {"date-parts": [[int(f["year"])]]}
     for bib_field, csl_field in (("volume", "volume"), ("number", "issue"), ("edition", "edition")):
         if f.get(bib_field):
-            item[csl_field] = clean_bib(f[bib_field])
+            item[csl_field] = f[bib_field]
     if f.get("pages"):
-        item["page"] = clean_bib(f["pages"]).replace("–", "-")
+        item["page"] = f["pages"].replace("–", "-")
     if f.get("doi"):
-        item["DOI"] = clean_bib(f["doi"])
-    elif f.get("url"):
-        item["URL"] = clean_bib(f["url"])
+        item["DOI"] = f["doi"]
+    elif is_web_url(f.get("url", "")):
+        item["URL"] = f["url"]
     return item
 
 
@@ -145,13 +283,16 @@ def _style() -> CitationStylesStyle:
 
 
 def cache_stamp() -> str:
-    """Changes whenever a reference could be formatted differently."""
-    import citeproc
+    """Changes whenever a reference could be formatted differently: the style, this module
+    and the libraries that read the BibTeX and format it."""
+    from importlib import metadata  # imported here: it costs 40 ms, and only caches need it
     with open(STYLE_FILE, "rb") as f:
         style = hashlib.sha256(f.read()).hexdigest()[:16]
     with open(__file__, "rb") as f:
         code = hashlib.sha256(f.read()).hexdigest()[:16]
-    return f"{getattr(citeproc, '__version__', '')}/{style}/{code}"
+    versions = "/".join(metadata.version(name)
+                        for name in ("citeproc-py", "bibtexparser", "pylatexenc"))
+    return f"{versions}/{style}/{code}"
 
 
 _DOUBLED = re.compile(r"([?!])\.(?=\s|$|<)")
@@ -215,8 +356,8 @@ class Citations:
         entry = self.bib.get(key)
         if entry is None:
             return key
-        names = [csl_name(n) for n in split_names(entry.fields.get("author", ""))]
-        families = [n.get("family") or n.get("literal", "") for n in names]
+        decoded = decode_entry(entry)
+        families = [_family(parts) for parts in decoded.names.get("author", [])]
         first = families[0] if families else ""
         if len(families) > 2:
             first += " et al."
@@ -224,8 +365,8 @@ class Citations:
             first += " & " + families[1]
         if not first:
             # No author (a registry record, an unsigned page): the title's first words.
-            words = clean_bib(entry.fields.get("title", "")).split()
+            words = decoded.fields.get("title", "").split()
             first = " ".join(words[:SHORT_TITLE_WORDS]).rstrip(",.:;") + (
                 "…" if len(words) > SHORT_TITLE_WORDS else "")
-        year = clean_bib(entry.fields.get("year", ""))
+        year = decoded.fields.get("year", "")
         return " ".join(p for p in (first, year) if p) or key

@@ -20,6 +20,7 @@ import tarfile
 import tempfile
 
 import bibtexparser
+from bibtexparser.middlewares import RemoveEnclosingMiddleware
 from bibtexparser.model import DuplicateBlockKeyBlock, DuplicateFieldKeyBlock
 
 from ldn_site.diagnostics import Diagnostic, error
@@ -169,8 +170,9 @@ def parse_bibtex(text: str, rel: str) -> tuple[dict[str, BibEntry], list[Diagnos
         elif isinstance(block, DuplicateFieldKeyBlock):
             # bibtexparser's own message names its Python API; say what is wrong instead. The
             # entry itself is kept (last value wins, it is an error anyway), so that every
-            # reference to it does not cascade into "unknown BibTeX key" errors.
-            entry = block.ignore_error_block
+            # reference to it does not cascade into "unknown BibTeX key" errors. The parse
+            # stack skipped it, so its values still carry their braces or quotes.
+            entry = RemoveEnclosingMiddleware().transform_block(block.ignore_error_block, library)
             names = ", ".join(f"'{k}'" for k in sorted(block.duplicate_keys))
             diags.append(error(rel, line, "duplicate-key",
                                f"BibTeX entry '{entry.key}' has the field {names} more than once"))

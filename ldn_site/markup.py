@@ -4,9 +4,10 @@ Owns the Markdown dialect and its safety. Python-Markdown passes raw HTML and ``
 links straight through, and a sanitizer alone would silently delete medical text such as
 "take <dose> mg". So raw HTML is disabled in the parser and therefore shown as text (escaped,
 never executed, never dropped); nh3 then runs as a second line of defence with a small allow
-list and only safe URL schemes; ``find_unsafe_links`` lets ``check`` refuse dangerous schemes
-outright. Pure: text in, text out (results may be kept between builds in the store the
-pipeline hands in).
+list and only safe URL schemes; ``find_unsafe_links`` lets ``check`` refuse every other scheme
+outright. ``is_web_url`` is the one test of an address given outside Markdown (a BibTeX url).
+Pure: text in, text out (results may be kept between builds in the store the pipeline hands
+in).
 """
 
 from __future__ import annotations
@@ -14,12 +15,14 @@ from __future__ import annotations
 import functools
 import re
 from html.parser import HTMLParser
+from urllib.parse import urlsplit
 
 import markdown
 import nh3
 
-SAFE_SCHEMES = frozenset({"http", "https", "mailto"})
-UNSAFE_SCHEMES = ("javascript", "data", "vbscript")
+WEB_SCHEMES = frozenset({"http", "https"})
+SAFE_SCHEMES = WEB_SCHEMES | {"mailto"}  # in Markdown links; a relative link has no scheme
+_SCHEME = re.compile(r"([a-z][a-z0-9+.-]*):")  # RFC 3986's scheme, on a lowercased URL
 _TAGS = {"p", "em", "strong", "code", "pre", "ul", "ol", "li", "a", "blockquote", "br", "hr",
          "h3", "h4", "table", "thead", "tbody", "tr", "th", "td", "sup", "sub"}
 _ATTRIBUTES = {"a": {"href", "title"}, "th": {"align"}, "td": {"align"}}
@@ -111,8 +114,9 @@ class _LinkCollector(HTMLParser):
 
 
 def find_unsafe_links(text: str) -> list[str]:
-    """Link targets in the Markdown whose scheme is dangerous (javascript:, data:, vbscript:),
-    found by rendering without sanitizing, so that entity tricks are decoded as a browser would."""
+    """Link targets in the Markdown with a scheme other than http:, https: or mailto:
+    (javascript:, data:, vbscript:, file: ...), found by rendering without sanitizing, so that
+    entity tricks are decoded as a browser would. nh3 would drop such a link silently."""
     return list(_unsafe_links(str(text)))
 
 
@@ -131,7 +135,22 @@ def _unsafe_links(text: str) -> tuple[str, ...]:
     collector.feed(md.convert(text))
     unsafe = []
     for url in collector.urls:
+        # A browser ignores whitespace and control characters in a scheme ("java\tscript:").
         cleaned = "".join(ch for ch in url if not ch.isspace() and ord(ch) > 31).lower()
-        if cleaned.startswith(tuple(s + ":" for s in UNSAFE_SCHEMES)):
+        scheme = _SCHEME.match(cleaned)
+        if scheme and scheme.group(1) not in SAFE_SCHEMES:
             unsafe.append(url)
     return tuple(unsafe)
+
+
+def is_web_url(url: str) -> bool:
+    """An absolute http: or https: address with a host, holding no whitespace or control
+    character (a browser would strip or skip them, so they could hide a scheme)."""
+    text = str(url)
+    if any(ch.isspace() or not ch.isprintable() for ch in text):
+        return False
+    try:
+        parts = urlsplit(text)
+    except ValueError:  # e.g. an unclosed IPv6 bracket
+        return False
+    return parts.scheme in WEB_SCHEMES and bool(parts.netloc)

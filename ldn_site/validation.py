@@ -1,9 +1,10 @@
 """Validation: every rule that spans files, plus quote fidelity against full texts.
 
 Owns cross-references (BibTeX keys, source records, excerpt links, related claims), id
-uniqueness, the use of each source kind, unsafe links in Markdown, review age, and the
-grading of each claim through ``grading``. Pure: takes the loaded ``Content`` and returns the
-grades with diagnostics; it reads no files (full texts are passed in) and prints nothing.
+uniqueness, the use of each source kind, unsafe links in Markdown, the BibTeX fields a page
+turns into links or citations (url, doi, names), review age, and the grading of each claim
+through ``grading``. Pure: takes the loaded ``Content`` and returns the grades with
+diagnostics; it reads no files (full texts are passed in) and prints nothing.
 """
 
 from __future__ import annotations
@@ -12,15 +13,19 @@ import dataclasses
 import datetime
 import difflib
 import hashlib
+import re
 
 from ldn_site import vocabulary as v
+from ldn_site.citations import entry_problems
 from ldn_site.diagnostics import Diagnostic, error, warning
 from ldn_site.grading import Grade, grade_claim
-from ldn_site.markup import find_unsafe_links
+from ldn_site.markup import find_unsafe_links, is_web_url
 from ldn_site.model import Claim, Content, Source, Text
 from ldn_site.schema import fields_of
 
 RANDOMIZED_KINDS = frozenset(k.value for k in v.KINDS if k.randomized)
+# A bare DOI, as the DOI handbook writes it; the page links it through https://doi.org/.
+DOI_PATTERN = re.compile(r"10\.\d{4,9}/\S+")
 
 
 @dataclasses.dataclass
@@ -42,6 +47,7 @@ def validate_content(content: Content, today: datetime.date | None = None,
     sources = content.sources
     excerpt_index = _index_excerpts(sources, diags)
     _check_sources(content, diags)
+    _check_bib_fields(content, diags)
     claim_ids = {c.id for c in content.claims}
     cited: set[str] = set()
     linked_excerpts: set[str] = set()
@@ -114,6 +120,28 @@ def _check_sources(content: Content, diags: list) -> None:
         if key not in content.sources and key not in content.broken_sources:
             diags.append(error(content.bib_path, entry.line, "missing-source-record",
                                f"BibTeX entry '{key}' has no source record sources/{key}.yaml"))
+
+
+def _check_bib_fields(content: Content, diags: list) -> None:
+    """The BibTeX fields that become a link or a citation. A url is published as a live link,
+    so anything but http(s) (javascript:, data:, vbscript: in any case or spacing) is refused;
+    a doi is published as https://doi.org/<doi>, so it must be a bare DOI; names and LaTeX
+    must be readable (``citations.entry_problems``). An empty url or doi (as left from the
+    ``new source`` stub) makes no link, like any other empty field."""
+    for key, entry in sorted(content.bib.items()):
+        url = entry.fields.get("url", "")
+        if url.strip() and not is_web_url(url.strip()):
+            diags.append(error(content.bib_path, entry.line, "unsafe-url",
+                               f"BibTeX entry '{key}': url '{url}' is not an http:// or "
+                               "https:// address"))
+        doi = entry.fields.get("doi", "")
+        if doi.strip() and not DOI_PATTERN.fullmatch(doi.strip()):
+            diags.append(error(content.bib_path, entry.line, "invalid-doi",
+                               f"BibTeX entry '{key}': doi '{doi}' is not a bare DOI "
+                               "(10.<registrant>/<suffix>, without https://doi.org/)"))
+        for code, message in entry_problems(entry):
+            diags.append(error(content.bib_path, entry.line, code,
+                               f"BibTeX entry '{key}': {message}"))
 
 
 def _did_you_mean(value: str, candidates) -> str:
@@ -256,8 +284,8 @@ def _check_markdown(content: Content, diags: list) -> None:
                 continue
             for url in find_unsafe_links(text):
                 diags.append(error(path, getattr(text, "line", 0), "unsafe-link",
-                                   f"link to '{url}' uses a forbidden scheme (javascript:, "
-                                   "data: and vbscript: are refused)"))
+                                   f"link to '{url}' uses a forbidden scheme (only http:, "
+                                   "https: and mailto: links are allowed)"))
 
 
 def check_quotes(sources: dict[str, Source], fulltexts: dict[str, str | None]) -> list[Diagnostic]:

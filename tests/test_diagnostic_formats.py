@@ -99,10 +99,10 @@ def test_github_format_without_a_line_and_with_escapes(make_site, monkeypatch):
     result = run_cli("check", "--format", "github")
     assert result.stdout.splitlines() == [
         "::error file=claims/drug-reduces-pain.yaml,line=21,title=ldn-site unsafe-link::link "
-        "to 'java%0Ascript:alert(1)' uses a forbidden scheme (javascript:, data: and vbscript: "
-        "are refused)"]
+        "to 'java%0Ascript:alert(1)' uses a forbidden scheme (only http:, https: and mailto: "
+        "links are allowed)"]
     # The text format shows the same newline escaped, so each diagnostic stays one line.
     assert run_cli("check").stdout.splitlines() == [
         "claims/drug-reduces-pain.yaml:21: error: link to 'java\\nscript:alert(1)' uses a "
-        "forbidden scheme (javascript:, data: and vbscript: are refused) [unsafe-link]",
+        "forbidden scheme (only http:, https: and mailto: links are allowed) [unsafe-link]",
         "1 error, 0 warnings"]

@@ -133,19 +133,52 @@ CASES = [
         f"{CLAIM}:11: error: effect: value -1.5 lies outside its confidence interval -0.9 to "
         "-0.1 [invalid-effect]"]),
     ("unsafe-link-javascript", [
-        f"{CLAIM}:21: error: link to 'javascript:alert(1)' uses a forbidden scheme "
-        "(javascript:, data: and vbscript: are refused) [unsafe-link]"]),
+        f"{CLAIM}:21: error: link to 'javascript:alert(1)' uses a forbidden scheme (only "
+        "http:, https: and mailto: links are allowed) [unsafe-link]"]),
     ("unsafe-link-data", [
         f"{CLAIM}:7: error: link to 'data:text/html;base64,"
-        "PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==' uses a forbidden scheme (javascript:, data: "
-        "and vbscript: are refused) [unsafe-link]"]),
+        "PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==' uses a forbidden scheme (only http:, https: "
+        "and mailto: links are allowed) [unsafe-link]"]),
     ("unsafe-link-vbscript", [
-        f"{TRIAL}:7: error: link to 'VBScript:msgbox(1)' uses a forbidden scheme (javascript:, "
-        "data: and vbscript: are refused) [unsafe-link]"]),
+        f"{TRIAL}:7: error: link to 'VBScript:msgbox(1)' uses a forbidden scheme (only http:, "
+        "https: and mailto: links are allowed) [unsafe-link]"]),
     # &#106; is "j", &#x09; a tab a browser strips, &colon; is ":". The tab is shown escaped.
     ("unsafe-link-entities", [
-        f"{CLAIM}:21: error: link to 'java\\tscript:alert(1)' uses a forbidden scheme "
-        "(javascript:, data: and vbscript: are refused) [unsafe-link]"]),
+        f"{CLAIM}:21: error: link to 'java\\tscript:alert(1)' uses a forbidden scheme (only "
+        "http:, https: and mailto: links are allowed) [unsafe-link]"]),
+    ("unsafe-link-file", [
+        f"{CLAIM}:21: error: link to 'file:///etc/passwd' uses a forbidden scheme (only "
+        "http:, https: and mailto: links are allowed) [unsafe-link]"]),
+    # A BibTeX url becomes a live "Record or publisher page" link: http(s) only, in any case
+    # and spacing. The error names the line of the entry that holds the field.
+    ("bib-url-javascript", [
+        f"{BIB}:1: error: BibTeX entry 'trial2020': url ' JavaScript:alert(1)' is not an "
+        "http:// or https:// address [unsafe-url]"]),
+    ("bib-url-data", [
+        f"{BIB}:1: error: BibTeX entry 'trial2020': url 'data:text/html;base64,"
+        "PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==' is not an http:// or https:// address "
+        "[unsafe-url]"]),
+    ("bib-url-vbscript", [
+        f"{BIB}:13: error: BibTeX entry 'article-a': url 'vbscript:msgbox(1)' is not an "
+        "http:// or https:// address [unsafe-url]"]),
+    ("bib-doi-malformed", [
+        f"{BIB}:1: error: BibTeX entry 'trial2020': doi '10.10/test.1' is not a bare DOI "
+        "(10.<registrant>/<suffix>, without https://doi.org/) [invalid-doi]"]),
+    ("bib-doi-as-url", [
+        f"{BIB}:1: error: BibTeX entry 'trial2020': doi 'https://doi.org/10.1000/test.1' is "
+        "not a bare DOI (10.<registrant>/<suffix>, without https://doi.org/) [invalid-doi]"]),
+    # A name BibTeX cannot split into first, von, last and jr parts.
+    ("bib-name-unsplittable", [
+        f"{BIB}:1: error: BibTeX entry 'trial2020': the name 'Roe, Jr, Richard, MD' cannot be "
+        "split into its parts (too many commas); BibTeX reads 'First von Last', 'von Last, "
+        "First' or 'von Last, Jr, First' [invalid-name]"]),
+    # The other addresses an input can give are http(s) by their schema pattern.
+    ("verified-at-javascript", [
+        f"{TRIAL}:17: error: 'verified_at[2]' value '  JavaScript:alert(1)' does not match the "
+        r"required format ^https?://\S+$ [invalid-format]"]),
+    ("base-url-javascript", [
+        "site.yaml:2: error: 'base_url' value ' javascript:alert(1)//' does not match the "
+        r"required format ^https?://\S+/$ [invalid-format]"]),
     ("article-as-evidence", [
         f"{CLAIM}:17: error: evidence: 'article-a' is a popular article under review; cite it "
         "in seen_in, not as evidence [article-as-evidence]"]),

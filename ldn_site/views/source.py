@@ -16,7 +16,8 @@ from markupsafe import Markup
 
 from ldn_site import metadata
 from ldn_site import vocabulary as v
-from ldn_site.citations import clean_bib, csl_name, split_names
+from ldn_site.citations import clean_bib, decode_entry, person_names
+from ldn_site.markup import is_web_url
 from ldn_site.glossary import TermLinker, kind_url
 from ldn_site.views.common import (Page, Site, absolute, base_context, certainty_view,
                                    claim_card, count_verdicts, excerpt_anchor, kind_view,
@@ -121,21 +122,21 @@ def rob_view(site: Site, source) -> dict | None:
 def find_identifiers(site: Site, key: str) -> tuple[dict[str, str], list[dict]]:
     """A source's identifiers by name (for JSON-LD) and the links they give (for the page)."""
     entry = site.bib.get(key)
-    fields = entry.fields if entry else {}
+    fields = decode_entry(entry).fields if entry else {}
     source = site.sources[key]
     ids: dict[str, str] = {}
     links = []
     if fields.get("doi"):
-        doi = clean_bib(fields["doi"])
+        doi = fields["doi"]
         ids["DOI"] = doi
         links.append({"label": f"DOI: {doi}", "url": f"https://doi.org/{doi}"})
     if fields.get("pmid"):
-        pmid = clean_bib(fields["pmid"])
+        pmid = fields["pmid"]
         ids["PMID"] = pmid
         links.append({"label": f"PubMed: {pmid}",
                       "url": f"https://pubmed.ncbi.nlm.nih.gov/{pmid}/"})
     if fields.get("pmcid"):
-        pmcid = clean_bib(fields["pmcid"])
+        pmcid = fields["pmcid"]
         ids["PMCID"] = pmcid
         links.append({"label": f"PubMed Central: {pmcid}",
                       "url": f"https://www.ncbi.nlm.nih.gov/pmc/articles/{pmcid}/"})
@@ -143,8 +144,8 @@ def find_identifiers(site: Site, key: str) -> tuple[dict[str, str], list[dict]]:
         ids["ClinicalTrials.gov"] = source.registration
         links.append({"label": f"ClinicalTrials.gov: {source.registration}",
                       "url": f"https://clinicaltrials.gov/study/{source.registration}"})
-    if fields.get("url"):
-        links.append({"label": "Record or publisher page", "url": clean_bib(fields["url"])})
+    if is_web_url(fields.get("url", "")):  # validation refuses others; never a live one
+        links.append({"label": "Record or publisher page", "url": fields["url"]})
     return ids, links
 
 
@@ -168,11 +169,7 @@ def make_work(site: Site, key: str) -> dict:
         kind = "CreativeWork"
     else:
         kind = "ScholarlyArticle"
-    authors = []
-    for name in split_names(fields.get("author", "")):
-        n = csl_name(name)
-        authors.append(n.get("literal") or f"{n.get('given', '')} {n.get('family', '')}"
-                       .strip())
+    authors = person_names(fields.get("author", ""))
     return metadata.scholarly_work(
         kind, source_title(site, key), absolute(site, source_url(key)), authors,
         clean_bib(fields.get("year")), clean_bib(fields.get("journal")), ids,
