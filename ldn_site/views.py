@@ -706,6 +706,7 @@ class SiteViews:
         ctx.update({
             "levels": [certainty_view(level) for level in reversed(v.CERTAINTY_LEVELS)],
             "verdicts": [_term_view(v.VERDICTS, t.value) for t in v.VERDICTS],
+            "verdict_rule": list(v.VERDICT_RULE),
             "directions": [_term_view(v.DIRECTIONS, t.value) for t in v.DIRECTIONS],
             "kinds": [dict(_kind_view(k.value),
                            start=certainty_view(k.start) if k.start else None)
