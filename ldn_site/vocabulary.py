@@ -55,12 +55,47 @@ TOPICS = (
 )
 
 VERDICTS = (
-    Term("supported", "Supported", "The claim agrees with the best available evidence.", "✔"),
-    Term("mixed", "Mixed", "Part of the claim agrees with the evidence and part does not, or the "
-         "studies disagree with one another.", "◐"),
-    Term("unsupported", "Unsupported", "There is not enough evidence to back the claim; it may "
-         "be true, but it has not been shown.", "?"),
-    Term("refuted", "Refuted", "The best available evidence contradicts the claim.", "✘"),
+    Term("supported", "Supported", "The evidence that can settle the claim points the way the "
+         "claim says, by at least the amount it claims (or by an amount that matters, if it "
+         "names none), and no evidence of the same standing disagrees.", "✔"),
+    Term("mixed", "Mixed", "One part of the claim holds and another does not (for example the "
+         "direction is right but the claimed size is not), or the evidence that can settle it "
+         "disagrees and neither risk of bias nor size explains why.", "◐"),
+    Term("unsupported", "Unsupported", "Nothing can settle the claim yet: the only evidence is "
+         "uncontrolled, indirect or anecdotal, or the trials are too few or too imprecise to "
+         "tell. It may be true, but it has not been shown.", "?"),
+    Term("refuted", "Refuted", "The evidence that can settle the claim points the other way: it "
+         "finds no effect that matters where the claim says there is one, or the opposite "
+         "effect, or the document of record says otherwise.", "✘"),
+)
+
+# How a verdict follows from the evidence: the steps a reviewer applies, in order. Published on
+# the methodology page and in CONTRIBUTING.md, so readers can check each verdict against them.
+VERDICT_RULE = (
+    "Find the evidence that can settle the claim. For a claim about what LDN does, that is "
+    "the randomized trials that measured the outcome the claim names, in the people it names. "
+    "Where they disagree, the larger trials at lower risk of bias outweigh smaller trials at "
+    "higher risk. A systematic review counts through the trials it pools, never on top of "
+    "them: a pooled result that leans on trials at high risk of bias does not outweigh the "
+    "trials at low risk. Non-randomized, uncontrolled, observational, mechanistic and "
+    "laboratory studies settle a claim only where no such trials exist. For a claim about what "
+    "a document says or when something happened, the document of record settles it.",
+    "Read that evidence for direction and size. A claim that names a size (“30 percent”, "
+    "“the best treatment”) is judged against that size; a claim without one, against an "
+    "effect that matters to patients, as judged by the trial authors where they say so. "
+    "Statistical significance alone is not a size that matters.",
+    "Choose the verdict whose meaning above fits: supported, mixed, unsupported or refuted. "
+    "A claim that joins two assertions with different evidence is split into two claims "
+    "rather than called mixed.",
+    "Grade the certainty separately. It says how sure we can be of that reading and does not "
+    "change it, with one exception: evidence of very low certainty cannot settle a claim, so "
+    "a claim resting only on such evidence is unsupported. A supported or refuted verdict at "
+    "low certainty means that the better evidence points that way but new trials could "
+    "overturn it; the claim's summary says so. An unsupported verdict at moderate or high "
+    "certainty means that good evidence does not bear directly on the claim, which is a "
+    "reason to rate it down for indirectness, so the claim's summary explains the "
+    "combination. A mixed verdict at high certainty usually marks a claim that should have "
+    "been split.",
 )
 
 DIRECTIONS = (
@@ -97,6 +132,9 @@ KINDS = (
          "A document from a medicines regulator; high for claims about regulatory decisions.", document=True),
     Kind("trial-registration", "Trial registration", "high",
          "A public registry record of a trial; high for claims about how the trial was planned.", document=True),
+    Kind("trial-protocol", "Published trial protocol", "high",
+         "A trial's plan published before its results; high for claims about how the trial was "
+         "designed, never evidence of what it found.", document=True),
     Kind("guideline", "Clinical guideline", "high",
          "A professional body's recommendations; high for claims about what they recommend.", document=True),
     Kind("reference-work", "Reference work", "high",
@@ -107,6 +145,9 @@ KINDS = (
     Kind("non-randomized-trial", "Non-randomized controlled study", "low",
          "A study with a comparison, but without random assignment (for example a placebo "
          "lead-in followed by the drug)."),
+    Kind("uncontrolled-trial", "Uncontrolled trial", "low",
+         "A planned treatment study without a comparison group, such as a dose-finding study; "
+         "participants may be blinded to the dose, but there is no placebo or other control."),
     Kind("open-label-study", "Open-label study", "low",
          "Everyone knows they receive the drug and there is no placebo comparison."),
     Kind("cohort-study", "Cohort study", "low", "An observational study that follows people over "
@@ -128,6 +169,9 @@ KINDS = (
     Kind("narrative-review", "Narrative review", "very-low",
          "An expert overview without a systematic search; it reflects its authors' reading of "
          "the evidence."),
+    Kind("opinion", "Opinion or advocacy material", "very-low",
+         "An article, leaflet or statement giving a person's or an organisation's view, with no "
+         "systematic look at the evidence; evidence only of what its authors say."),
     Kind("popular-article", "Popular article", None,
          "A web article under review. It is never evidence: it is what the site checks."),
 )

@@ -172,12 +172,12 @@ def test_every_kind_starts_where_the_content_format_says(kind):
     """The starting levels as published in the README and on the methodology page."""
     documented = {
         "high": {"randomized-trial", "crossover-trial", "systematic-review-rcts", "drug-label",
-                 "regulatory-document", "trial-registration", "guideline", "reference-work",
-                 "news-report"},
-        "low": {"non-randomized-trial", "open-label-study", "cohort-study",
+                 "regulatory-document", "trial-registration", "trial-protocol", "guideline",
+                 "reference-work", "news-report"},
+        "low": {"non-randomized-trial", "uncontrolled-trial", "open-label-study", "cohort-study",
                 "retrospective-study", "cross-sectional-study", "case-series",
                 "systematic-review", "mechanistic-study", "preclinical"},
-        "very-low": {"case-report", "narrative-review"},
+        "very-low": {"case-report", "narrative-review", "opinion"},
         None: {"popular-article"},
     }
     expected = next(level for level, kinds in documented.items() if kind in kinds)

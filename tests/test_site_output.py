@@ -20,6 +20,7 @@ from urllib.parse import urljoin, urlsplit
 import pytest
 
 from ldn_site import pipeline
+from ldn_site import vocabulary as v
 from ldn_site.diagnostics import has_errors
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -314,6 +315,19 @@ def test_glossary_terms_are_linked_where_they_appear(fixture_pages):
     for anchor in ("rct", "crossover-trial", "meta-analysis", "ci", "grade", "risk-of-bias"):
         assert f"../glossary.html#{anchor}" in term_links, anchor
         assert anchor in glossary.ids
+
+
+def test_methodology_publishes_the_verdict_rule_and_every_source_kind(fixture_pages):
+    """The rule that ties verdicts to the evidence is the one vocabulary.py defines, step by
+    step, and every kind of source a record can be filed under has its row and starting level."""
+    page = fixture_pages["methodology.html"]
+    for step in v.VERDICT_RULE:
+        assert " ".join(step.split()) in page.text
+    for kind in v.KINDS:
+        assert f"kind-{kind.value}" in page.ids
+        assert kind.label in page.text
+    for verdict in v.VERDICTS:
+        assert verdict.meaning in page.text
 
 
 def test_bibliography_offers_the_bib_and_ama_citations(fixture_site, fixture_pages):

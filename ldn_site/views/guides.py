@@ -21,6 +21,7 @@ def view_methodology(site: Site, page: Page) -> dict:
     ctx.update({
         "levels": [certainty_view(level) for level in reversed(v.CERTAINTY_LEVELS)],
         "verdicts": [term_view(v.VERDICTS, t.value) for t in v.VERDICTS],
+        "verdict_rule": list(v.VERDICT_RULE),
         "directions": [term_view(v.DIRECTIONS, t.value) for t in v.DIRECTIONS],
         "kinds": [dict(kind_view(k.value),
                        start=certainty_view(k.start) if k.start else None)
