@@ -44,11 +44,14 @@ def _github_data(text: str) -> str:
 def format_github(d, root: str = ".") -> str:
     """One GitHub Actions annotation. Paths are made relative to the working directory (the
     checkout's root in a workflow), so annotations land on the pull request's lines even when
-    --root points into a subfolder. Line 0 means the whole file: no line is given then."""
+    --root points into a subfolder. Line 0 means the whole file: no line is given then, and
+    no column unless there is one."""
     path = os.path.normpath(os.path.join(root, d.path)) if root not in ("", ".") else d.path
     props = [f"file={_github_property(path)}"]
     if d.line > 0:
         props.append(f"line={d.line}")
+        if d.col > 0:
+            props.append(f"col={d.col}")
     props.append(f"title={_github_property(f'ldn-site {d.code}')}")
     return f"::{d.severity} {','.join(props)}::{_github_data(d.message)}"
 

@@ -201,7 +201,7 @@ def test_a_broken_edit_keeps_the_last_good_site_and_shows_the_diagnostics(site, 
     state = s.status()
     assert state["ok"] is False
     assert state["summary"] == "1 error, 0 warnings"
-    diagnostic = ("claims/drug-reduces-pain.yaml:4: error: 'verdict' must be one of supported, "
+    diagnostic = ("claims/drug-reduces-pain.yaml:4:10: error: 'verdict' must be one of supported, "
                   "mixed, unsupported, refuted; got 'proven' [invalid-value]")
     assert state["diagnostics"][0]["code"] == "invalid-value"
 
@@ -263,7 +263,7 @@ def test_a_site_that_never_built_answers_503_with_the_diagnostics(site, serve):
                for line in s.lines), s.lines
     status, html = s.get("index.html")
     assert status == 503
-    assert "claims/drug-reduces-pain.yaml:3: error: &#x27;topic&#x27; must be one of" in html
+    assert "claims/drug-reduces-pain.yaml:3:8: error: &#x27;topic&#x27; must be one of" in html
     assert "data-ldn-serve" in html  # it reloads itself once fixed
     edit(site / CLAIM, "topic: efficiency", "topic: efficacy")
     wait_until(lambda: s.get("index.html")[0] == 200, what="the first good build")
