@@ -8,6 +8,7 @@ to the other modules; an unexpected exception is a bug and is allowed to show it
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import json
 import os
@@ -56,20 +57,33 @@ def format_github(d, root: str = ".") -> str:
     return f"::{d.severity} {','.join(props)}::{_github_data(d.message)}"
 
 
-def _emit(diagnostics, fmt: str, root: str = ".") -> None:
+def _emit(diagnostics, fmt: str, root: str = ".", quotes: tuple | None = None) -> None:
+    """Print the diagnostics, sorted, then the summary line; ``quotes`` is (QuoteCheck, the
+    full-text folder) when ``check --texts`` ran."""
     diags = sort_diagnostics(diagnostics)
     if fmt == "json":
-        click.echo(json.dumps({
+        data = {
             "diagnostics": [d.as_dict() for d in diags],
             "errors": sum(1 for d in diags if d.severity == ERROR),
             "warnings": sum(1 for d in diags if d.severity == WARNING),
             "summary": summarize(diags),
-            "ok": not has_errors(diags)}, indent=2, ensure_ascii=False))
+            "ok": not has_errors(diags)}
+        if quotes:
+            data["quotes"] = dataclasses.asdict(quotes[0])
+        click.echo(json.dumps(data, indent=2, ensure_ascii=False))
         return
     for d in diags:
         click.echo(format_github(d, root) if fmt == "github" else d.format())
-    # In a workflow the annotations are the output; the count goes to the log only.
+    # In a workflow the annotations are the output; the counts go to the log only.
+    if quotes:
+        click.echo(_quote_count(*quotes), err=fmt == "github")
     click.echo(summarize(diags), err=fmt == "github")
+
+
+def _quote_count(quotes, folder: str) -> str:
+    articles = f"{quotes.articles} article{'' if quotes.articles == 1 else 's'}"
+    return (f"quotes: {quotes.verified} of {quotes.excerpts} verified against the full texts "
+            f"of {articles} in {folder}")
 
 
 def _today(value: str | None) -> datetime.date:
@@ -117,7 +131,8 @@ def main() -> None:
 def check(root: str, texts: str | None, fmt: str, today: str | None) -> None:
     """Validate all content; list every problem, sorted, then a count."""
     result = pipeline.check_site(root, texts_dir=texts, today=_today(today))
-    _emit(result.diagnostics, fmt, root)
+    quotes = (result.validated.quotes, texts) if texts else None
+    _emit(result.diagnostics, fmt, root, quotes)
     sys.exit(1 if has_errors(result.diagnostics) else 0)
 
 

@@ -22,12 +22,24 @@ from ldn_site.schema import fields_of
 RANDOMIZED_KINDS = frozenset(k.value for k in v.KINDS if k.randomized)
 
 
+@dataclasses.dataclass(frozen=True)
+class QuoteCheck:
+    """What ``check --texts`` verified: how many excerpts were found in their full texts, of
+    how many excerpts, from how many sources whose full text was there."""
+
+    verified: int
+    excerpts: int
+    articles: int
+
+
 @dataclasses.dataclass
 class Validated:
-    """The outcome of validation: a grade for every claim that could be graded."""
+    """The outcome of validation: a grade for every claim that could be graded, and what the
+    quote check verified when full texts were given."""
 
     grades: dict[str, Grade]
     diagnostics: list[Diagnostic]
+    quotes: QuoteCheck | None = None
 
 
 def split_ref(ref: str) -> tuple[str, str]:
@@ -72,9 +84,11 @@ def validate_content(content: Content, today: datetime.date | None = None,
                                          f"excerpt '{key}#{ex.id}' is not in any claim's "
                                          "seen_in", ex.col))
     _check_markdown(content, diags)
+    quotes = None
     if fulltexts is not None:
-        diags.extend(check_quotes(sources, fulltexts))
-    return Validated(grades, diags)
+        quote_diags, quotes = check_quotes(sources, fulltexts)
+        diags.extend(quote_diags)
+    return Validated(grades, diags, quotes)
 
 
 def _index_excerpts(sources: dict[str, Source], diags: list) -> dict[str, object]:
@@ -255,38 +269,66 @@ def _check_markdown(content: Content, diags: list) -> None:
                                    "data: and vbscript: are refused)", getattr(text, "col", 0)))
 
 
-def check_quotes(sources: dict[str, Source], fulltexts: dict[str, str | None]) -> list[Diagnostic]:
-    """Every excerpt of a source whose full text is available must occur in it verbatim."""
+def check_quotes(sources: dict[str, Source], fulltexts: dict[str, str | None]
+                 ) -> tuple[list[Diagnostic], QuoteCheck]:
+    """Every excerpt of a source that records its full text must occur in that text; a source
+    whose text is not among ``fulltexts`` is an error, so that a wrong folder cannot pass by
+    checking nothing.
+
+    Whitespace does not count: the article texts were extracted from web pages, which ran some
+    words together ("fibromyalgiasufferersto"), so an excerpt that restores the spaces, or
+    whose line breaks differ, must still match. Comparing with all whitespace removed covers
+    both (and so runs of whitespace normalised to one space as well); every other character,
+    punctuation and capitals included, must be the same."""
     diags = []
+    verified = excerpts = articles = 0
     for key, source in sorted(sources.items()):
-        if source.fulltext is None:
+        if source.fulltext is None or not source.excerpts:
             continue
-        text = fulltexts.get(source.fulltext.file)
+        excerpts += len(source.excerpts)
+        full = source.fulltext
+        text = fulltexts.get(full.file)
         if text is None:
-            text = fulltexts.get("sha256:" + source.fulltext.sha256)
+            text = fulltexts.get("sha256:" + full.sha256)
         if text is None:
+            diags.append(error(source.path, full.file.line, "missing-fulltext",
+                               f"no full text {full.file} (or a file with its sha256) among the "
+                               f"texts given, so its {_excerpts(len(source.excerpts))} cannot be "
+                               "checked", full.file.col))
             continue
+        articles += 1
         digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
-        if digest != source.fulltext.sha256:
-            diags.append(warning(source.path, source.fulltext.line, "fulltext-changed",
-                                 f"{source.fulltext.file} does not match the recorded sha256; "
-                                 "the text has changed since the excerpts were taken",
-                                 source.fulltext.col))
+        if digest != full.sha256:
+            diags.append(warning(source.path, full.line, "fulltext-changed",
+                                 f"{full.file} does not match the recorded sha256; "
+                                 "the text has changed since the excerpts were taken", full.col))
+        squashed = _squash(text)
         for ex in source.excerpts:
-            if ex.text not in text:
-                diags.append(error(source.path, ex.line, "excerpt-mismatch",
-                                   f"excerpt '{ex.id}' is not verbatim in "
-                                   f"{source.fulltext.file}: {_first_difference(ex.text, text)}",
-                                   ex.col))
-    return diags
+            if ex.text in text or _squash(ex.text) in squashed:
+                verified += 1
+                continue
+            diags.append(error(source.path, ex.line, "excerpt-mismatch",
+                               f"excerpt '{ex.id}' is not verbatim in {full.file}: "
+                               f"{_first_difference(ex.text, squashed)}", ex.col))
+    return diags, QuoteCheck(verified, excerpts, articles)
 
 
-def _first_difference(excerpt: str, text: str) -> str:
-    """Where the excerpt stops matching the text, to point a contributor at the typo."""
+def _excerpts(n: int) -> str:
+    return f"{n} excerpt{'' if n == 1 else 's'}"
+
+
+def _squash(text: str) -> str:
+    """The text without any whitespace."""
+    return "".join(text.split())
+
+
+def _first_difference(excerpt: str, squashed: str) -> str:
+    """Where the excerpt stops matching the text (given without whitespace, as it is
+    compared), counted in the excerpt's own characters, to point a contributor at the typo."""
     lo, hi = 0, len(excerpt)
     while lo < hi:  # the longest prefix of the excerpt that occurs in the text
         mid = (lo + hi + 1) // 2
-        if excerpt[:mid] in text:
+        if _squash(excerpt[:mid]) in squashed:
             lo = mid
         else:
             hi = mid - 1

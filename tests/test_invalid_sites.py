@@ -9,6 +9,7 @@ with its stable code, and must not drag unrelated errors or warnings along with 
 from __future__ import annotations
 
 import hashlib
+import json
 
 import pytest
 import yaml
@@ -20,6 +21,7 @@ from ldn_site.yamlnodes import parse_yaml
 CLAIM = "claims/drug-reduces-pain.yaml"
 TRIAL = "sources/trial2020.yaml"
 BIB = "sources/references.bib"
+QUOTES = "quotes:"  # with --texts, the count of verified quotes comes before the summary
 
 # (sample site, diagnostic lines in the order printed). The summary line is checked too.
 CASES = [
@@ -188,8 +190,22 @@ CASES = [
     ("excerpt-mismatch", [
         "sources/article-a.yaml:9:5: error: excerpt 'pain-claim' is not verbatim in "
         "article-a.txt: matches up to character 15 ('…The drug cures '), then differs "
-        "[excerpt-mismatch]"]),
+        "[excerpt-mismatch]",
+        f"{QUOTES} 0 of 1 verified against the full texts of 1 article in TEXTS"]),
+    # Checked with --texts <site>/texts, which holds another article's text only: a wrong
+    # folder must not pass by checking nothing.
+    ("missing-fulltext", [
+        "sources/article-a.yaml:6:9: error: no full text article-a.txt (or a file with its "
+        "sha256) among the texts given, so its 1 excerpt cannot be checked [missing-fulltext]",
+        f"{QUOTES} 0 of 1 verified against the full texts of 0 articles in TEXTS"]),
 ]
+
+
+
+def with_summary(lines: list[str], site) -> list[str]:
+    """The expected output: the lines (with TEXTS standing for the full-text folder), then
+    the summary line."""
+    return [line.replace("TEXTS", str(site / "texts")) for line in lines] + [summary_of(lines)]
 
 
 def summary_of(lines: list[str]) -> str:
@@ -210,7 +226,7 @@ def check_args(site) -> list:
 def test_invalid_site_reports_exact_diagnostics(make_site, name, expected):
     site = make_site(f"invalid/{name}")
     result = run_cli(*check_args(site))
-    assert result.stdout.splitlines() == expected + [summary_of(expected)]
+    assert result.stdout.splitlines() == with_summary(expected, site)
     assert result.exit_code == 1
 
 
@@ -236,16 +252,45 @@ def test_quote_check_passes_when_the_excerpt_is_verbatim(make_site):
     old_digest = record.read_text(encoding="utf-8").split("sha256: ")[1].split()[0]
     result = run_cli("check", "--root", site, "--texts", site / "texts")
     # The text changed, so its recorded digest no longer matches: only a warning.
+    counted = f"quotes: 1 of 1 verified against the full texts of 1 article in {site / 'texts'}"
     assert result.stdout.splitlines() == [
         "sources/article-a.yaml:6:3: warning: article-a.txt does not match the recorded sha256; "
         "the text has changed since the excerpts were taken [fulltext-changed]",
-        "0 errors, 1 warning"]
+        counted, "0 errors, 1 warning"]
     assert result.exit_code == 0
     record.write_text(record.read_text(encoding="utf-8").replace(
         old_digest, hashlib.sha256(data).hexdigest()), encoding="utf-8")
     result = run_cli("check", "--root", site, "--texts", site / "texts")
-    assert result.stdout.splitlines() == ["0 errors, 0 warnings"]
+    assert result.stdout.splitlines() == [counted, "0 errors, 0 warnings"]
     assert result.exit_code == 0
+
+
+def test_quote_check_ignores_whitespace_but_nothing_else(make_site):
+    """The article text ran words together and broke lines ("The drugcures\n   pain."), as
+    text extracted from a web page does; the excerpt "The drug cures pain." still matches.
+    Any other difference, a punctuation mark included, does not."""
+    site = make_site("quote-whitespace")
+    texts = site / "texts"
+    result = run_cli("check", "--root", site, "--texts", texts)
+    assert result.stdout.splitlines() == [
+        f"quotes: 1 of 1 verified against the full texts of 1 article in {texts}",
+        "0 errors, 0 warnings"]
+    assert result.exit_code == 0
+    data = json.loads(run_cli("check", "--root", site, "--texts", texts, "--format",
+                              "json").stdout)
+    assert data["quotes"] == {"verified": 1, "excerpts": 1, "articles": 1}
+
+    record = site / "sources" / "article-a.yaml"
+    record.write_text(record.read_text(encoding="utf-8").replace(
+        "text: The drug cures pain.", "text: The drug cures pain!"), encoding="utf-8")
+    result = run_cli("check", "--root", site, "--texts", texts)
+    assert result.stdout.splitlines() == [
+        "sources/article-a.yaml:9:5: error: excerpt 'pain-claim' is not verbatim in "
+        "article-a.txt: matches up to character 19 ('…The drug cures pain'), then differs "
+        "[excerpt-mismatch]",
+        f"quotes: 0 of 1 verified against the full texts of 1 article in {texts}",
+        "1 error, 0 warnings"]
+    assert result.exit_code == 1
 
 
 def test_warnings_alone_do_not_fail_the_check(make_site):
