@@ -41,19 +41,19 @@ def wait_until(predicate, timeout: float = WAIT, what: str = "condition"):
 class Served:
     """``ldn-site serve --port 0`` in a subprocess, its terminal output collected."""
 
-    def __init__(self, root: Path, tmpdir: Path, *args: str):
+    def __init__(self, root: Path, tmpdir: Path, *args: str, env: dict | None = None):
         tmpdir.mkdir(exist_ok=True)
         self.tmpdir = tmpdir
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "ldn_site", "serve", "--port", "0", "--root", str(root),
              *args],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-            env=cli_env(TMPDIR=str(tmpdir)))
+            env=cli_env(TMPDIR=str(tmpdir), **(env or {})))
         self.lines: list[str] = []
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
         line = self.wait_for_output(lambda s: s.startswith("serving "), "the server to start")
-        self.url = re.match(r"serving (http://127\.0\.0\.1:\d+/) ", line).group(1)
+        self.url = re.match(r"serving (http://[0-9.]+:\d+/) ", line).group(1)
 
     def _read(self):
         for line in self.proc.stdout:
@@ -99,8 +99,8 @@ def site(tmp_path):
 def serve(tmp_path):
     started: list[Served] = []
 
-    def start(root: Path, *args: str) -> Served:
-        s = Served(root, tmp_path / f"tmp{len(started)}", *args)
+    def start(root: Path, *args: str, env: dict | None = None) -> Served:
+        s = Served(root, tmp_path / f"tmp{len(started)}", *args, env=env)
         started.append(s)
         return s
 
@@ -434,3 +434,37 @@ def test_rebuilds_with_the_page_memo_equal_fresh_builds(site, tmp_path, monkeypa
                                    keep_pages=memo, search=False, use_cache=False).written
     edit(site / CLAIM, "verdict: proven", "verdict: supported")
     compare("after-failure")
+
+
+# --- --host and --open -----------------------------------------------------------------------
+
+def test_serve_listens_on_127_0_0_1_unless_host_says_otherwise(site, serve):
+    default = serve(site)
+    assert default.url.startswith("http://127.0.0.1:")
+    assert default.get()[0] == 200
+    # 127.0.0.2 is another loopback address on Linux: the preview is there and only there.
+    other = serve(site, "--host", "127.0.0.2")
+    assert other.url.startswith("http://127.0.0.2:")
+    assert other.get()[0] == 200
+    port = other.url.rsplit(":", 1)[1].strip("/")
+    with pytest.raises(urllib.error.URLError):
+        urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5)
+
+
+def test_serve_open_opens_the_preview_in_the_browser(site, serve, tmp_path):
+    """A stand-in browser (chosen by BROWSER, as Python's webbrowser module reads it) notes
+    the address it was asked to open; that address serves the site."""
+    opened = tmp_path / "opened.txt"
+    browser = tmp_path / "fake-browser"
+    browser.write_text(f"#!/bin/sh\necho \"$1\" > {opened}\n", encoding="utf-8")
+    browser.chmod(0o755)
+    s = serve(site, "--open", env={"BROWSER": f"{browser} %s"})
+    wait_until(lambda: opened.is_file() and opened.read_text(encoding="utf-8").strip(),
+               what="the browser to be started")
+    assert opened.read_text(encoding="utf-8").strip() == s.url
+    assert s.get()[0] == 200
+    # Without --open, no browser is started.
+    opened.unlink()
+    serve(site, env={"BROWSER": f"{browser} %s"})
+    time.sleep(0.5)
+    assert not opened.exists()
