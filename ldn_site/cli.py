@@ -20,7 +20,7 @@ import sys
 import click
 
 from ldn_site import __version__, loading, pipeline, scaffolding
-from ldn_site.coverage import compute_coverage, format_coverage
+from ldn_site.coverage import compute_coverage, coverage_data, format_coverage
 from ldn_site.diagnostics import ERROR, WARNING, has_errors, sort_diagnostics, summarize
 from ldn_site.model import BIBKEY_PATTERN, ID_PATTERN
 from ldn_site.validation import validate_content
@@ -502,10 +502,16 @@ def diff(ref: str, root: str, fmt: str, include_other: bool) -> None:
 
 @main.command()
 @ROOT_OPTION
-def coverage(root: str) -> None:
+@click.option("--format", "fmt", type=click.Choice(("text", "json")), default="text",
+              show_default=True, help="text for people, json for tools such as dashboards.")
+def coverage(root: str, fmt: str) -> None:
     """How completely the popular articles are reviewed, per article and per topic."""
     result = pipeline.check_site(root)
-    click.echo(format_coverage(*compute_coverage(result.content, result.validated.grades)))
+    rows = compute_coverage(result.content, result.validated.grades)
+    if fmt == "json":
+        click.echo(json.dumps(coverage_data(*rows), indent=2, ensure_ascii=False))
+    else:
+        click.echo(format_coverage(*rows))
 
 
 if __name__ == "__main__":  # pragma: no cover
