@@ -274,8 +274,9 @@ def _report_build(result) -> None:
 
 def _require_root(root: str) -> None:
     if not os.path.isfile(os.path.join(root, loading.CONFIG_FILE)):
-        raise click.UsageError(f"no {loading.CONFIG_FILE} in {os.path.abspath(root)}: run "
-                               "ldn-site from the repository root (or pass --root)")
+        raise click.UsageError(f"no {loading.CONFIG_FILE} in {os.path.abspath(root)} or any "
+                               "folder above it: run ldn-site inside the repository (or pass "
+                               "--root)")
 
 
 def _create(root: str, rel: str, text: str) -> None:

@@ -79,6 +79,10 @@ def test_without_a_site_yaml_upward_the_command_says_where_to_run(tmp_path):
     assert result.stdout.splitlines()[0] == (
         "site.yaml:0: error: no site.yaml here: run ldn-site from the repository root "
         "[missing-config]")
+    result = ldn_site("new", "claim", "drug-helps-sleep", cwd=tmp_path)
+    assert result.returncode == 2
+    assert (f"no site.yaml in {tmp_path} or any folder above it: run ldn-site inside the "
+            "repository (or pass --root)") in " ".join(result.stderr.split())
 
 
 # --- colour ----------------------------------------------------------------------------------
