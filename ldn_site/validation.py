@@ -16,7 +16,7 @@ from ldn_site import vocabulary as v
 from ldn_site.diagnostics import Diagnostic, did_you_mean, error, warning
 from ldn_site.grading import Grade, grade_claim
 from ldn_site.markup import find_unsafe_links
-from ldn_site.model import Claim, Content, Source, Text
+from ldn_site.model import Claim, Content, EvidenceItem, Source, Text
 from ldn_site.schema import fields_of
 
 RANDOMIZED_KINDS = frozenset(k.value for k in v.KINDS if k.randomized)
@@ -155,40 +155,46 @@ def _check_excerpt_ref(ref: Text, claim: Claim, content: Content, index: dict, d
     return content.sources[key].kind
 
 
+def _check_evidence_item(item: EvidenceItem, claim: Claim, content: Content, index: dict,
+                         cited: set, diags: list) -> None:
+    """One evidence item: its source, its excerpts and its effect."""
+    if item.source not in content.bib:
+        diags.append(error(claim.path, item.source.line, "unknown-bibkey",
+                           f"evidence: unknown BibTeX key '{item.source}'"
+                           f"{did_you_mean(item.source, content.bib)}", item.source.col))
+    elif item.source in content.broken_sources:
+        pass  # its file's own errors are reported already
+    elif item.source not in content.sources:
+        diags.append(error(claim.path, item.source.line, "missing-source-record",
+                           f"evidence: source '{item.source}' has no record "
+                           f"(sources/{item.source}.yaml)", item.source.col))
+    else:
+        cited.add(item.source)
+        if content.sources[item.source].kind == "popular-article":
+            diags.append(error(claim.path, item.source.line, "article-as-evidence",
+                               f"evidence: '{item.source}' is a popular article under review; "
+                               "cite it in seen_in, not as evidence", item.source.col))
+    for ref in item.excerpts:
+        if _check_excerpt_ref(ref, claim, content, index, diags, "evidence") and \
+                split_ref(ref)[0] != item.source:
+            diags.append(error(claim.path, ref.line, "excerpt-source-mismatch",
+                               f"evidence: excerpt '{ref}' is not from the item's source "
+                               f"'{item.source}'", ref.col))
+    if item.effect is not None:
+        e = item.effect
+        if not (e.ci_low <= e.value <= e.ci_high):
+            diags.append(error(claim.path, e.line, "invalid-effect",
+                               f"effect: value {e.value:g} lies outside its confidence "
+                               f"interval {e.ci_low:g} to {e.ci_high:g}", e.col))
+        if e.measure in v.RATIO_MEASURES and min(e.value, e.ci_low) <= 0:
+            diags.append(error(claim.path, e.line, "invalid-effect",
+                               f"effect: a {e.measure} must be greater than 0", e.col))
+
+
 def _check_claim(claim: Claim, content: Content, index: dict, claim_ids: set, cited: set,
                  linked: set, diags: list) -> None:
     for item in claim.evidence:
-        if item.source not in content.bib:
-            diags.append(error(claim.path, item.source.line, "unknown-bibkey",
-                               f"evidence: unknown BibTeX key '{item.source}'"
-                               f"{did_you_mean(item.source, content.bib)}", item.source.col))
-        elif item.source in content.broken_sources:
-            pass  # its file's own errors are reported already
-        elif item.source not in content.sources:
-            diags.append(error(claim.path, item.source.line, "missing-source-record",
-                               f"evidence: source '{item.source}' has no record "
-                               f"(sources/{item.source}.yaml)", item.source.col))
-        else:
-            cited.add(item.source)
-            if content.sources[item.source].kind == "popular-article":
-                diags.append(error(claim.path, item.source.line, "article-as-evidence",
-                                   f"evidence: '{item.source}' is a popular article under review; "
-                                   "cite it in seen_in, not as evidence", item.source.col))
-        for ref in item.excerpts:
-            if _check_excerpt_ref(ref, claim, content, index, diags, "evidence") and \
-                    split_ref(ref)[0] != item.source:
-                diags.append(error(claim.path, ref.line, "excerpt-source-mismatch",
-                                   f"evidence: excerpt '{ref}' is not from the item's source "
-                                   f"'{item.source}'", ref.col))
-        if item.effect is not None:
-            e = item.effect
-            if not (e.ci_low <= e.value <= e.ci_high):
-                diags.append(error(claim.path, e.line, "invalid-effect",
-                                   f"effect: value {e.value:g} lies outside its confidence "
-                                   f"interval {e.ci_low:g} to {e.ci_high:g}", e.col))
-            if e.measure in v.RATIO_MEASURES and min(e.value, e.ci_low) <= 0:
-                diags.append(error(claim.path, e.line, "invalid-effect",
-                                   f"effect: a {e.measure} must be greater than 0", e.col))
+        _check_evidence_item(item, claim, content, index, cited, diags)
     if claim.evidence and not any(item.excerpts for item in claim.evidence):  # else too-few-items
         diags.append(error(claim.path, claim.line, "missing-excerpt",
                            "the claim's evidence quotes no excerpt; at least one item needs "
