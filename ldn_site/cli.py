@@ -8,7 +8,9 @@ to the other modules; an unexpected exception is a bug and is allowed to show it
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
+import functools
 import json
 import os
 import re
@@ -19,15 +21,87 @@ import time
 import click
 
 from ldn_site import __version__, loading, pipeline, scaffolding
-from ldn_site.coverage import compute_coverage, format_coverage
+from ldn_site.coverage import compute_coverage, coverage_data, format_coverage
 from ldn_site.diagnostics import ERROR, WARNING, has_errors, sort_diagnostics, summarize
 from ldn_site.model import BIBKEY_PATTERN, ID_PATTERN
 from ldn_site.validation import validate_content
 
 FORMATS = ("text", "github", "json")
-ROOT_OPTION = click.option("--root", default=".", show_default=True,
-                           type=click.Path(file_okay=False),
-                           help="Repository root holding site.yaml, claims/ and sources/.")
+QUIET, NORMAL, VERBOSE = -1, 0, 1
+_VERBOSITY = "ldn_site.verbosity"  # where --quiet / --verbose are kept in click's context
+
+
+def _root_option(ctx, param, value: str | None) -> str:
+    """--root when given; else the nearest folder upward holding site.yaml, as git finds its
+    repository from any subfolder; else the current folder (whose missing site.yaml is then
+    reported as usual)."""
+    if value is not None:
+        return value
+    return loading.find_root(".") or "."
+
+
+ROOT_OPTION = click.option("--root", type=click.Path(file_okay=False), callback=_root_option,
+                           help="Repository root holding site.yaml, claims/ and sources/ "
+                                "(default: the nearest folder upward that holds site.yaml).")
+
+
+def _verbosity_option(ctx, param, value: bool) -> None:
+    if not value:
+        return
+    level = QUIET if param.name == "quiet" else VERBOSE
+    if ctx.meta.get(_VERBOSITY, level) != level:
+        raise click.UsageError("--quiet and --verbose cannot be used together")
+    ctx.meta[_VERBOSITY] = level
+
+
+def output_options(command):
+    """-q/--quiet and -v/--verbose, as pip, git and MkDocs have them."""
+    command = click.option("--verbose", "-v", "verbose", is_flag=True, expose_value=False,
+                           callback=_verbosity_option,
+                           help="Say more: the repository root used, and details such as "
+                                "timings.")(command)
+    return click.option("--quiet", "-q", "quiet", is_flag=True, expose_value=False,
+                        callback=_verbosity_option,
+                        help="Print only problems (errors and warnings), no summaries or "
+                             "hints.")(command)
+
+
+def _verbosity() -> int:
+    return click.get_current_context().meta.get(_VERBOSITY, NORMAL)
+
+
+def _say(text: str, err: bool = False) -> None:
+    """Informational output: counts, summaries, hints. --quiet leaves it out."""
+    if _verbosity() > QUIET:
+        click.echo(text, err=err)
+
+
+def _detail(text: str) -> None:
+    """Output only --verbose asks for; on stderr, so that --format json stays parsable."""
+    if _verbosity() >= VERBOSE:
+        click.echo(text, err=True)
+
+
+# --- colour ----------------------------------------------------------------------------------
+# click.echo drops the styles when the output is not a terminal (piped, redirected); NO_COLOR
+# (https://no-color.org) turns them off on a terminal too, set on the context in ``main``.
+
+_SEVERITY_STYLE = {ERROR: {"fg": "red", "bold": True}, WARNING: {"fg": "yellow", "bold": True}}
+
+
+def _styled(d) -> str:
+    """A diagnostic's text form with its location bold and its severity coloured."""
+    plain = d.format()
+    rest = plain[len(d.location) + 2 + len(d.severity):]
+    return (click.style(d.location, bold=True) + ": "
+            + click.style(d.severity, **_SEVERITY_STYLE.get(d.severity, {})) + rest)
+
+
+def _styled_summary(diagnostics) -> str:
+    text = summarize(diagnostics)
+    if has_errors(diagnostics):
+        return click.style(text, fg="red", bold=True)
+    return click.style(text, fg="yellow" if diagnostics else "green")
 
 
 # --- diagnostics -----------------------------------------------------------------------------
@@ -45,29 +119,45 @@ def _github_data(text: str) -> str:
 def format_github(d, root: str = ".") -> str:
     """One GitHub Actions annotation. Paths are made relative to the working directory (the
     checkout's root in a workflow), so annotations land on the pull request's lines even when
-    --root points into a subfolder. Line 0 means the whole file: no line is given then."""
+    --root points into a subfolder. Line 0 means the whole file: no line is given then, and
+    no column unless there is one."""
     path = os.path.normpath(os.path.join(root, d.path)) if root not in ("", ".") else d.path
     props = [f"file={_github_property(path)}"]
     if d.line > 0:
         props.append(f"line={d.line}")
+        if d.col > 0:
+            props.append(f"col={d.col}")
     props.append(f"title={_github_property(f'ldn-site {d.code}')}")
     return f"::{d.severity} {','.join(props)}::{_github_data(d.message)}"
 
 
-def _emit(diagnostics, fmt: str, root: str = ".") -> None:
+def _emit(diagnostics, fmt: str, root: str = ".", quotes: tuple | None = None) -> None:
+    """Print the diagnostics, sorted, then the summary line; ``quotes`` is (QuoteCheck, the
+    full-text folder) when ``check --texts`` ran."""
     diags = sort_diagnostics(diagnostics)
     if fmt == "json":
-        click.echo(json.dumps({
+        data = {
             "diagnostics": [d.as_dict() for d in diags],
             "errors": sum(1 for d in diags if d.severity == ERROR),
             "warnings": sum(1 for d in diags if d.severity == WARNING),
             "summary": summarize(diags),
-            "ok": not has_errors(diags)}, indent=2, ensure_ascii=False))
+            "ok": not has_errors(diags)}
+        if quotes:
+            data["quotes"] = dataclasses.asdict(quotes[0])
+        click.echo(json.dumps(data, indent=2, ensure_ascii=False))
         return
     for d in diags:
-        click.echo(format_github(d, root) if fmt == "github" else d.format())
-    # In a workflow the annotations are the output; the count goes to the log only.
-    click.echo(summarize(diags), err=fmt == "github")
+        click.echo(format_github(d, root) if fmt == "github" else _styled(d))
+    # In a workflow the annotations are the output; the counts go to the log only.
+    if quotes:
+        _say(_quote_count(*quotes), err=fmt == "github")
+    _say(_styled_summary(diags), err=fmt == "github")
+
+
+def _quote_count(quotes, folder: str) -> str:
+    articles = f"{quotes.articles} article{'' if quotes.articles == 1 else 's'}"
+    return (f"quotes: {quotes.verified} of {quotes.excerpts} verified against the full texts "
+            f"of {articles} in {folder}")
 
 
 def _today(value: str | None) -> datetime.date:
@@ -86,13 +176,17 @@ def _date_option(ctx, param, value):
     return value
 
 
-@click.group()
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="ldn-site")
-def main() -> None:
+@click.pass_context
+def main(ctx: click.Context) -> None:
     """Build and check the ldn-site evidence review.
 
-    Run from the repository root. Contributors: `ldn-site new claim <id>` to start a claim,
-    `ldn-site check` to validate, `ldn-site serve` to preview while editing."""
+    Run anywhere in the repository (the folder with site.yaml is found upward, as git finds
+    its repository). Contributors: `ldn-site new claim <id>` to start a claim, `ldn-site
+    check` to validate, `ldn-site serve` to preview while editing."""
+    if os.environ.get("NO_COLOR"):  # set and not empty, as https://no-color.org says
+        ctx.color = False
 
 
 @main.command()
@@ -107,11 +201,31 @@ def main() -> None:
 @click.option("--today", callback=_date_option, metavar="YYYY-MM-DD",
               help="Measure review ages against this date (default: SOURCE_DATE_EPOCH, else "
                    "today). Reviews older than review_max_age_days in site.yaml are due.")
-def check(root: str, texts: str | None, fmt: str, today: str | None) -> None:
+@click.option("--strict", is_flag=True,
+              help="Treat warnings as errors (exit 1 on any), as mkdocs build --strict does.")
+@output_options
+def check(root: str, texts: str | None, fmt: str, today: str | None, strict: bool) -> None:
     """Validate all content; list every problem, sorted, then a count."""
+    _detail(f"repository root: {os.path.abspath(root)}")
     result = pipeline.check_site(root, texts_dir=texts, today=_today(today))
-    _emit(result.diagnostics, fmt, root)
-    sys.exit(1 if has_errors(result.diagnostics) else 0)
+    diagnostics = _strictly(result.diagnostics) if strict else result.diagnostics
+    quotes = (result.validated.quotes, texts) if texts else None
+    _detail(_checked_counts(result.content))
+    _emit(diagnostics, fmt, root, quotes)
+    sys.exit(1 if has_errors(diagnostics) else 0)
+
+
+def _strictly(diagnostics) -> list:
+    """Every warning made an error (the message says it was one), for check --strict."""
+    return [dataclasses.replace(d, severity=ERROR,
+                                message=f"{d.message} (a warning; --strict makes it an error)")
+            if d.severity == WARNING else d for d in diagnostics]
+
+
+def _checked_counts(content) -> str:
+    articles = sum(1 for s in content.sources.values() if s.kind == "popular-article")
+    return (f"checked {len(content.claims)} claims and {len(content.sources)} sources "
+            f"({articles} of them popular articles)")
 
 
 @main.command()
@@ -126,67 +240,90 @@ def check(root: str, texts: str | None, fmt: str, today: str | None) -> None:
               help="Build the offline search index (Pagefind).")
 @click.option("--allow-outside", is_flag=True,
               help="Let output_dir in site.yaml point outside the repository.")
+@output_options
 def build(root: str, output: str | None, jobs: int | None, no_cache: bool,
           search: bool, allow_outside: bool) -> None:
     """Validate, then build the static site. Nothing is written if anything is wrong.
 
     The site replaces only a folder an earlier build wrote (it holds a .ldn-site-output
     marker), an empty folder or none: never the repository, its content or anyone's files."""
+    _detail(f"repository root: {os.path.abspath(root)}")
+    progress = _Progress(_verbosity() > QUIET)
     try:
         result = pipeline.build_site(root, output=output, jobs=jobs, use_cache=not no_cache,
                                      search=search, allow_outside=allow_outside,
-                                     progress=_Progress())
+                                     progress=progress)
     except KeyboardInterrupt:
         click.echo("\ninterrupted: nothing was written; the previous site is unchanged",
                    err=True)
         sys.exit(130)
+    finally:
+        progress.clear()
     if result.diagnostics:
         _emit(result.diagnostics, "text", root)
     if not result.written:
-        click.echo("build failed: nothing was written; the previous site is unchanged", err=True)
+        click.echo(click.style("build failed", fg="red", bold=True) + ": nothing was written; "
+                   "the previous site is unchanged", err=True)
         sys.exit(1)
+    _report_build(result)
+
+
+def _report_build(result) -> None:
+    """Where the site went and how to look at it, as MkDocs and Hugo say after a build."""
+    where = os.path.relpath(result.output)
     if result.unchanged:
-        click.echo(f"{os.path.relpath(result.output)} is up to date: nothing changed since the "
-                   f"last build ({result.pages} pages; {result.seconds:.2f}s)")
+        _say(f"{where} is up to date: nothing changed since the last build "
+             f"({result.pages} pages; {result.seconds:.2f}s)")
     else:
-        click.echo(f"built {result.pages} pages ({result.files} files) into "
-                   f"{os.path.relpath(result.output)} in {result.seconds:.2f}s")
+        _say(f"built {result.pages} pages ({result.files} files) into {where} in "
+             f"{result.seconds:.2f}s")
+    for stage, seconds in result.timings.items():
+        _detail(f"  {stage}: {seconds:.2f}s")
+    index = os.path.join(where, "index.html")
+    _say(f"To look at it: `ldn-site serve` for a live preview, or open {index} in a browser "
+         "(search needs the site served over HTTP).")
 
 
 class _Progress:
-    """A progress line for builds that take a while: on a terminal only, after a second."""
+    """A progress line for builds that take a while: on a terminal only, after a second,
+    and never with --quiet. It is rubbed out before the build's own report."""
 
-    def __init__(self, delay: float = 1.0):
+    def __init__(self, wanted: bool = True, delay: float = 1.0):
         self.started = time.monotonic()
+        self.wanted = wanted and sys.stderr.isatty()
         self.delay = delay
         self.shown = False
 
     def __call__(self, stage: str, done: int, total: int) -> None:
-        if not sys.stderr.isatty() or time.monotonic() - self.started < self.delay:
-            return
-        what = f"{stage} {done}/{total} pages" if total > 1 else stage
-        sys.stderr.write(f"\r\033[K{what}")
-        sys.stderr.flush()
-        self.shown = True
-        if stage == "publish":
+        if self.wanted and time.monotonic() - self.started >= self.delay:
+            what = f"{stage}: {done}/{total} pages" if total > 1 else f"{stage}…"
+            sys.stderr.write(f"\r\033[K{what}")
+            sys.stderr.flush()
+            self.shown = True
+
+    def clear(self) -> None:
+        if self.shown:
             sys.stderr.write("\r\033[K")
+            sys.stderr.flush()
 
 
 # --- new -------------------------------------------------------------------------------------
 
 def _require_root(root: str) -> None:
     if not os.path.isfile(os.path.join(root, loading.CONFIG_FILE)):
-        raise click.UsageError(f"no {loading.CONFIG_FILE} in {os.path.abspath(root)}: run "
-                               "ldn-site from the repository root (or pass --root)")
+        raise click.UsageError(f"no {loading.CONFIG_FILE} in {os.path.abspath(root)} or any "
+                               "folder above it: run ldn-site inside the repository (or pass "
+                               "--root)")
 
 
 def _create(root: str, rel: str, text: str) -> None:
-    path = os.path.join(root, rel)
+    # Named from where the command was run, which may be below the repository root.
+    path = os.path.normpath(os.path.join(root, rel))
     if not pipeline.create_file(path, text):
-        click.echo(f"{rel} already exists; nothing was written (ldn-site new never "
+        click.echo(f"{path} already exists; nothing was written (ldn-site new never "
                    "overwrites a file)", err=True)
         sys.exit(1)
-    click.echo(f"created {rel}")
+    click.echo(f"created {path}")
 
 
 @main.group()
@@ -199,6 +336,7 @@ def new() -> None:
 @ROOT_OPTION
 @click.option("--today", callback=_date_option, metavar="YYYY-MM-DD",
               help="Date to pre-fill as the review date (default: today).")
+@output_options
 def new_claim(claim_id: str, root: str, today: str | None) -> None:
     """Write claims/CLAIM_ID.yaml: a skeleton to fill in. Never overwrites anything."""
     if not re.match(ID_PATTERN, claim_id):
@@ -208,13 +346,14 @@ def new_claim(claim_id: str, root: str, today: str | None) -> None:
     _require_root(root)
     rel = f"{loading.CLAIMS_DIR}/{claim_id}.yaml"
     _create(root, rel, scaffolding.claim_skeleton(claim_id, today or _today(None).isoformat()))
-    click.echo("Next: fill in every empty value \"\", then run `ldn-site check` (it lists each "
-               "one left, by line) and `ldn-site serve` to preview the page.")
+    _say("Next: fill in every empty value \"\", then run `ldn-site check` (it lists each "
+         "one left, by line) and `ldn-site serve` to preview the page.")
 
 
 @new.command("source")
 @click.argument("bibkey")
 @ROOT_OPTION
+@output_options
 def new_source(bibkey: str, root: str) -> None:
     """Write sources/BIBKEY.yaml: a skeleton to fill in. Never overwrites anything."""
     if not re.match(BIBKEY_PATTERN, bibkey):
@@ -225,45 +364,62 @@ def new_source(bibkey: str, root: str) -> None:
     rel = f"{loading.SOURCES_DIR}/{bibkey}.yaml"
     _create(root, rel, scaffolding.source_skeleton(bibkey))
     if bibkey in loading.load_bib_keys(root):
-        click.echo(f"{loading.BIB_FILE} already has the entry {bibkey}.")
+        _say(f"{loading.BIB_FILE} already has the entry {bibkey}.")
     else:
         click.echo(f"Next: add its citation to {loading.BIB_FILE}, filling in only what you can "
                    "see on the source itself (PubMed, the journal, the registry):\n")
         click.echo(scaffolding.bibtex_stub(bibkey))
-    click.echo("Then fill in every empty value \"\" and run `ldn-site check`.")
+    _say("Then fill in every empty value \"\" and run `ldn-site check`.")
 
 
 # --- serve -----------------------------------------------------------------------------------
 
-def _report_rebuild(rebuild: serving.Rebuild) -> None:  # noqa: F821 (imported in serve)
+def _report_rebuild(rebuild: serving.Rebuild, level: int = NORMAL,  # noqa: F821 (see serve)
+                    color: bool | None = None) -> None:
+    """One rebuild, in the terminal. Called from the watcher's thread, where click has no
+    context: the verbosity and colour setting come from ``serve``."""
+    def echo(text: str, err: bool = False) -> None:
+        click.echo(text, err=err, color=color)
+
     stamp = datetime.datetime.now().strftime("%H:%M:%S")  # the terminal only, never the site
     what = f" ({', '.join(rebuild.changed)})" if rebuild.changed else ""
-    errors = [d for d in rebuild.diagnostics if d.severity == ERROR]
     if rebuild.ok:
         warnings = len(rebuild.diagnostics)
         note = f", {warnings} warning{'s' if warnings != 1 else ''}" if warnings else ""
-        click.echo(f"[{stamp}] built {rebuild.pages} pages in {rebuild.seconds:.2f}s{what}{note}")
+        if level >= VERBOSE:
+            for d in sort_diagnostics(rebuild.diagnostics):
+                echo(_styled(d))
+        if level > QUIET:
+            echo(f"[{stamp}] built {rebuild.pages} pages in {rebuild.seconds:.2f}s{what}{note}")
         return
-    for d in errors:
-        click.echo(d.format())
+    for d in sort_diagnostics(d for d in rebuild.diagnostics if d.severity == ERROR):
+        echo(_styled(d))
     if rebuild.crash:
-        click.echo(rebuild.crash, err=True)
+        echo(rebuild.crash, err=True)
+    failed = click.style("build failed", fg="red", bold=True)
     if rebuild.has_site:
-        click.echo(f"[{stamp}] build failed{what}: {summarize(rebuild.diagnostics)}; still "
-                   "serving the last good site (the problems are shown on every page)")
+        echo(f"[{stamp}] {failed}{what}: {summarize(rebuild.diagnostics)}; still serving the "
+             "last good site (the problems are shown on every page)")
     else:
-        click.echo(f"[{stamp}] build failed{what}: {summarize(rebuild.diagnostics)}; nothing to "
-                   "serve until it builds (every page lists the problems meanwhile)")
+        echo(f"[{stamp}] {failed}{what}: {summarize(rebuild.diagnostics)}; nothing to serve "
+             "until it builds (every page lists the problems meanwhile)")
 
 
 @main.command()
 @ROOT_OPTION
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on. Only this computer can reach 127.0.0.1; 0.0.0.0 "
+                   "lets other devices on the network see the preview.")
 @click.option("--port", "-p", type=click.IntRange(0, 65535), default=8000, show_default=True,
-              help="Port on 127.0.0.1 (0: any free port).")
+              help="Port to listen on (0: any free port).")
+@click.option("--open", "open_browser", is_flag=True,
+              help="Open the preview in the web browser (the BROWSER environment variable "
+                   "chooses which).")
 @click.option("--search", is_flag=True,
               help="Also build the search index on every rebuild (slower; without it the "
                    "preview's search page finds nothing).")
-def serve(root: str, port: int, search: bool) -> None:
+@output_options
+def serve(root: str, host: str, port: int, open_browser: bool, search: bool) -> None:
     """Preview the site while you edit: build into a temporary folder, serve it on
     127.0.0.1, rebuild when a claim, source, template or site.yaml changes, and reload the
     page in the browser. A broken edit is shown here and on the page; the last good site
@@ -272,7 +428,9 @@ def serve(root: str, port: int, search: bool) -> None:
     # Imported here, as diffing is in ``diff``: an HTTP server and a file watcher are a
     # fifth of the start-up time of every other command.
     from ldn_site import serving
-    server = serving.PreviewServer(root, port=port, report=_report_rebuild, search=search,
+    report = functools.partial(_report_rebuild, level=_verbosity(),
+                               color=click.get_current_context().color)
+    server = serving.PreviewServer(root, port=port, report=report, search=search, host=host,
                                    warn=lambda line: click.echo(line, err=True))
 
     def stop(signum, frame):  # SIGTERM cleans up like Ctrl-C: the temporary site is removed
@@ -282,18 +440,27 @@ def serve(root: str, port: int, search: bool) -> None:
     try:
         server.start()
     except OSError as exc:
-        click.echo(f"cannot serve on 127.0.0.1:{port}: {exc.strerror or exc}; choose another "
-                   "port with --port", err=True)
+        click.echo(f"cannot serve on {host}:{port}: {exc.strerror or exc}; choose another "
+                   "port with --port (or another address with --host)", err=True)
         sys.exit(1)
     except KeyboardInterrupt:
         sys.exit(130)
     try:
         click.echo(f"serving {server.url} (watching {os.path.abspath(root)}; Ctrl-C to stop)")
+        if open_browser:
+            _open_browser(server.url)
         server.wait()
     except KeyboardInterrupt:
-        click.echo("stopped")
+        _say("stopped")
     finally:
         server.close()
+
+
+def _open_browser(url: str) -> None:
+    """serve --open: the browser Python's webbrowser module finds (BROWSER chooses it)."""
+    import webbrowser
+    if not webbrowser.open(url):
+        click.echo(f"could not start a web browser; open {url} yourself", err=True)
 
 
 # --- schema ----------------------------------------------------------------------------------
@@ -302,6 +469,7 @@ def serve(root: str, port: int, search: bool) -> None:
 @ROOT_OPTION
 @click.option("--check", "check_only", is_flag=True,
               help="Write nothing; exit 1 if a committed schema differs from the model.")
+@output_options
 def schema(root: str, check_only: bool) -> None:
     """Export the JSON Schemas of claims, sources and site.yaml into schema/.
 
@@ -321,13 +489,13 @@ def schema(root: str, check_only: bool) -> None:
                            f"{'missing' if current is None else 'stale'}; run `ldn-site schema`")
         if stale:
             sys.exit(1)
-        click.echo(f"{len(texts)} schemas are up to date")
+        _say(f"{len(texts)} schemas are up to date")
         return
     changed = pipeline.update_files(folder, texts)
     for name in changed:
-        click.echo(f"wrote {scaffolding.SCHEMA_DIR}/{name}")
+        _say(f"wrote {scaffolding.SCHEMA_DIR}/{name}")
     if not changed:
-        click.echo(f"{len(texts)} schemas are up to date")
+        _say(f"{len(texts)} schemas are up to date")
 
 
 # --- diff ------------------------------------------------------------------------------------
@@ -373,10 +541,16 @@ def diff(ref: str, root: str, fmt: str, include_other: bool) -> None:
 
 @main.command()
 @ROOT_OPTION
-def coverage(root: str) -> None:
+@click.option("--format", "fmt", type=click.Choice(("text", "json")), default="text",
+              show_default=True, help="text for people, json for tools such as dashboards.")
+def coverage(root: str, fmt: str) -> None:
     """How completely the popular articles are reviewed, per article and per topic."""
     result = pipeline.check_site(root)
-    click.echo(format_coverage(*compute_coverage(result.content, result.validated.grades)))
+    rows = compute_coverage(result.content, result.validated.grades)
+    if fmt == "json":
+        click.echo(json.dumps(coverage_data(*rows), indent=2, ensure_ascii=False))
+    else:
+        click.echo(format_coverage(*rows))
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -2,8 +2,9 @@
 
 Owns the coverage report: per article, how many excerpts it has, how many of them feed a claim
 and how many distinct claims they feed; per topic, how many claims there are, by verdict and by
-computed certainty. Pure: takes validated content and grades, returns rows and text; printing
-belongs to the CLI.
+computed certainty; and its forms, text that says what each number means and JSON for tools.
+Pure: takes validated content and grades, returns rows, text and values; printing belongs to
+the CLI.
 """
 
 from __future__ import annotations
@@ -56,24 +57,72 @@ def compute_coverage(content: Content, grades: dict[str, Grade]
     return articles, topics
 
 
+ARTICLE_COLUMNS = (
+    ("quoted", "passages quoted from the article (its excerpts)"),
+    ("reviewed", "of those, the passages a claim lists as making it (seen_in)"),
+    ("claims", "the different claims those passages lead to"),
+)
+TOPIC_COLUMNS = (
+    ("claims", "how many claims are filed under the topic"),
+    ("verdict", "what the evidence says about each claim: supported, mixed, unsupported or "
+                "refuted"),
+    ("certainty", "how sure that evidence lets us be (GRADE, computed from the grading): "
+                  "high, moderate, low or very low"),
+)
+
+
+def _legend(columns) -> list[str]:
+    return [f"  {name:<10} {meaning}" for name, meaning in columns]
+
+
 def format_coverage(articles: list[ArticleRow], topics: list[TopicRow]) -> str:
-    lines = ["Articles", f"{'article':<14}{'excerpts':>9}{'linked':>8}{'claims':>8}"]
+    """The report for people: two tables, each after a legend that says in words what every
+    column counts, and a closing sentence with the totals."""
+    quoted = sum(a.excerpts for a in articles)
+    reviewed = sum(a.linked_excerpts for a in articles)
+    lines = ["Popular articles: how much of what they say is reviewed", *_legend(ARTICLE_COLUMNS),
+             "", f"{'article':<14}{'quoted':>8}{'reviewed':>10}{'claims':>8}"]
     for a in articles:
-        lines.append(f"{a.key:<14}{a.excerpts:>9}{a.linked_excerpts:>8}{a.claims:>8}")
-    lines.append(f"{'total':<14}{sum(a.excerpts for a in articles):>9}"
-                 f"{sum(a.linked_excerpts for a in articles):>8}")
+        lines.append(f"{a.key:<14}{a.excerpts:>8}{a.linked_excerpts:>10}{a.claims:>8}")
+    lines.append(f"{'all articles':<14}{quoted:>8}{reviewed:>10}")
     verdict_names = [t.value for t in v.VERDICTS]
     level_names = list(reversed(v.CERTAINTY_LEVELS))
-    lines += ["", "Topics", f"{'topic':<14}{'claims':>7} | "
-              + " ".join(f"{n:>11}" for n in verdict_names) + " | "
-              + " ".join(f"{n:>8}" for n in level_names)]
+    lines += ["", "Claims by topic: their verdicts, and the certainty of their evidence",
+              *_legend(TOPIC_COLUMNS), "",
+              f"{'topic':<14}{'claims':>7} | " + " ".join(f"{n:>11}" for n in verdict_names)
+              + " | " + " ".join(f"{n:>8}" for n in level_names)]
     for t in topics:
         lines.append(f"{t.topic:<14}{t.claims:>7} | "
                      + " ".join(f"{t.verdicts[n]:>11}" for n in verdict_names) + " | "
                      + " ".join(f"{t.certainty[n]:>8}" for n in level_names))
     total = sum(t.claims for t in topics)
-    lines.append(f"{'total':<14}{total:>7} | "
+    lines.append(f"{'all topics':<14}{total:>7} | "
                  + " ".join(f"{sum(t.verdicts[n] for t in topics):>11}" for n in verdict_names)
                  + " | " + " ".join(f"{sum(t.certainty[n] for t in topics):>8}"
                                     for n in level_names))
+    share = f" ({100 * reviewed / quoted:.0f}%)" if quoted else ""
+    lines += ["", f"{reviewed} of the {_count(quoted, 'passage')} quoted from "
+                  f"{_count(len(articles), 'article')}{share} "
+                  f"{'is' if reviewed == 1 else 'are'} reviewed in a claim; "
+                  f"{_count(total, 'claim')} in all."]
     return "\n".join(lines)
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
+def coverage_data(articles: list[ArticleRow], topics: list[TopicRow]) -> dict:
+    """The report for tools (``coverage --format json``): the same numbers, named."""
+    return {
+        "articles": [{"article": a.key, "quoted": a.excerpts, "reviewed": a.linked_excerpts,
+                      "claims": a.claims} for a in articles],
+        "topics": [{"topic": t.topic, "claims": t.claims, "verdicts": dict(t.verdicts),
+                    "certainty": dict(t.certainty)} for t in topics],
+        "totals": {
+            "quoted": sum(a.excerpts for a in articles),
+            "reviewed": sum(a.linked_excerpts for a in articles),
+            "claims": sum(t.claims for t in topics),
+        },
+        "meaning": {"articles": dict(ARTICLE_COLUMNS), "topics": dict(TOPIC_COLUMNS)},
+    }

@@ -1,12 +1,15 @@
 """Diagnostics: the one way every stage reports a problem.
 
-Owns the ``Diagnostic`` value, its ordering and its text form. It never prints and never
+Owns the ``Diagnostic`` value, its ordering and its text form (``path:line:col: severity:
+message [code]``, the form compilers use and editors jump to), and the "did you mean" hint
+that messages about a mistyped name carry. It never prints and never
 decides an exit code (that is the CLI's job); stages return lists of diagnostics instead of
 raising, so that a run can collect every problem before failing.
 """
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass
 
 ERROR = "error"
@@ -15,22 +18,29 @@ WARNING = "warning"
 
 @dataclass(frozen=True, order=True)
 class Diagnostic:
-    """One problem, located at ``path:line`` (line is 1-based; 0 means the whole file)."""
+    """One problem, located at ``path:line:col`` (1-based; a line of 0 means the whole file,
+    a column of 0 that the place has no column, such as a BibTeX entry or a template line)."""
 
     path: str
     line: int
     severity: str
     message: str
     code: str
+    col: int = 0
+
+    @property
+    def location(self) -> str:
+        where = f"{_one_line(self.path)}:{self.line}"
+        return f"{where}:{self.col}" if self.col > 0 else where
 
     def format(self) -> str:
-        return (f"{_one_line(self.path)}:{self.line}: {self.severity}: {_one_line(self.message)} "
-                f"[{self.code}]")
+        return f"{self.location}: {self.severity}: {_one_line(self.message)} [{self.code}]"
 
     def as_dict(self) -> dict:
         return {
             "path": self.path,
             "line": self.line,
+            "column": self.col,
             "severity": self.severity,
             "code": self.code,
             "message": self.message,
@@ -47,17 +57,32 @@ def _one_line(text: str) -> str:
                    for ch in text)
 
 
-def error(path: str, line: int, code: str, message: str) -> Diagnostic:
-    return Diagnostic(path, line, ERROR, message, code)
+def error(path: str, line: int, code: str, message: str, col: int = 0) -> Diagnostic:
+    return Diagnostic(path, line, ERROR, message, code, col)
 
 
-def warning(path: str, line: int, code: str, message: str) -> Diagnostic:
-    return Diagnostic(path, line, WARNING, message, code)
+def warning(path: str, line: int, code: str, message: str, col: int = 0) -> Diagnostic:
+    return Diagnostic(path, line, WARNING, message, code, col)
+
+
+def closest(value: str, candidates) -> str | None:
+    """The one candidate close to a mistyped ``value`` (``difflib``'s ratio of at least 0.8),
+    or None when none is close enough to be worth suggesting."""
+    close = difflib.get_close_matches(str(value), sorted(candidates), n=1, cutoff=0.8)
+    return close[0] if close else None
+
+
+def did_you_mean(value: str, candidates) -> str:
+    """A hint for a message naming the candidate ``closest`` to ``value``, or nothing."""
+    close = closest(value, candidates)
+    return f" (did you mean '{close}'?)" if close else ""
 
 
 def sort_diagnostics(diagnostics) -> list[Diagnostic]:
-    """Sorted by path, line, then code and message: a stable order for people and tests."""
-    return sorted(set(diagnostics), key=lambda d: (d.path, d.line, d.code, d.message, d.severity))
+    """Sorted by path, line, column, then code and message: a stable order for people and
+    tests."""
+    return sorted(set(diagnostics),
+                  key=lambda d: (d.path, d.line, d.col, d.code, d.message, d.severity))
 
 
 def has_errors(diagnostics) -> bool:

@@ -3,14 +3,19 @@
 Owns the comparison behind ``ldn-site diff <git-ref>``, written for reviewers and for a
 pull-request comment: which claims were added or removed, and for each changed claim whether
 its verdict, its certainty (the computed GRADE level), the judgements behind that certainty,
-its evidence or its wording changed, with the values before and after. Also the text, Markdown
-and JSON forms of that list. Pure: takes two loaded versions with their grades and returns
-values and strings; reading the old version from git is ``loading``'s job, printing is ``cli``'s.
+its evidence or its wording changed, with the values before and after, and for prose (the
+statement, summary, origin and each finding) the changed words, as GitHub shows a word diff.
+Also the text, Markdown and JSON forms of that list. Pure: takes two loaded versions with
+their grades and returns values and strings; reading the old version from git is
+``loading``'s job, printing is ``cli``'s.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import difflib
+import html
+import re
 from dataclasses import dataclass
 
 from ldn_site import vocabulary as v
@@ -24,6 +29,11 @@ ASPECTS = ("verdict", "certainty", "grading", "evidence", "wording", "other")
 REVIEWED = frozenset(ASPECTS[:-1])
 WORDING_FIELDS = ("title", "statement", "summary", "origin")
 SHORT_TEXT = 120  # longer texts are reported as "reworded" rather than quoted in full
+# Prose whose changes are shown word by word; evidence findings too (field "evidence <key>
+# finding").
+WORD_DIFF_FIELDS = frozenset({"statement", "summary", "origin"})
+CONTEXT_WORDS = 6  # in long texts, unchanged words kept on each side of a change
+_TOKENS = re.compile(r"\w+|\s+|[^\w\s]")  # words, spaces and single punctuation marks
 
 
 @dataclass(frozen=True)
@@ -185,6 +195,95 @@ def diff_claims(old: Content, old_grades: dict[str, Grade], new: Content,
     return out
 
 
+# --- word diff -------------------------------------------------------------------------------
+
+def word_diff(before: str, after: str) -> list[tuple[str, str]]:
+    """The changed words between two texts, as (op, text) segments in reading order: "="
+    for words both have, "-" for words only ``before`` has, "+" for words only ``after``
+    has. Whitespace runs count as one space. A single space between two changes belongs to
+    the change, so that "a b c" -> "x y c" is one change ("a b" to "x y"), not two."""
+    old = _TOKENS.findall(" ".join(before.split()))
+    new = _TOKENS.findall(" ".join(after.split()))
+    matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
+    runs = [[tag != "equal", "".join(old[i1:i2]), "".join(new[j1:j2])]
+            for tag, i1, i2, j1, j2 in matcher.get_opcodes()]
+    merged: list[list] = []
+    for i, run in enumerate(runs):
+        changed, a, b = run
+        between = 0 < i < len(runs) - 1 and runs[i - 1][0] and runs[i + 1][0]
+        if not changed and a.isspace() and between:
+            changed = True
+        if merged and changed and merged[-1][0]:
+            merged[-1][1] += a
+            merged[-1][2] += b
+        else:
+            merged.append([changed, a, b])
+    segments = []
+    for changed, a, b in merged:
+        if not changed:
+            segments.append(("=", a))
+            continue
+        if a:
+            segments.append(("-", a))
+        if b:
+            segments.append(("+", b))
+    return segments
+
+
+def _elide(text: str, first: bool, last: bool) -> str:
+    """An unchanged run with only CONTEXT_WORDS words kept beside each change."""
+    words, keep = text.split(), CONTEXT_WORDS
+    lead = " " if text[:1] == " " else ""
+    trail = " " if text[-1:] == " " else ""
+    if (first and last) or len(words) <= (1 if first or last else 2) * keep + 1:
+        return text
+    if first:
+        return "… " + " ".join(words[-keep:]) + trail
+    if last:
+        return lead + " ".join(words[:keep]) + " …"
+    return lead + " ".join(words[:keep]) + " … " + " ".join(words[-keep:]) + trail
+
+
+def _render_words(segments: list[tuple[str, str]], show: dict[str, str], escape,
+                  elide: bool) -> str:
+    """The segments as one line, each shown op wrapped by ``show[op]`` (a format with {}),
+    ops missing from ``show`` left out; with ``elide``, unchanged runs are shortened."""
+    out = []
+    for i, (op, text) in enumerate(segments):
+        if op == "=":
+            if elide:
+                text = _elide(text, i == 0, i == len(segments) - 1)
+            out.append(escape(text))
+        elif op in show:
+            out.append(show[op].format(escape(text)))
+    return "".join(out)
+
+
+def _has_word_diff(c: Change) -> bool:
+    return bool(c.before and c.after) and (c.field in WORD_DIFF_FIELDS
+                                          or c.field.endswith(" finding"))
+
+
+def _text_words(c: Change) -> str:
+    """git diff --word-diff=plain: [-removed-]{+added+}."""
+    return _render_words(word_diff(c.before, c.after), {"-": "[-{}-]", "+": "{{+{}+}}"},
+                         lambda t: t, _is_long(c.before) or _is_long(c.after))
+
+
+def _markdown_words(c: Change) -> tuple[str, str]:
+    """GitHub's split view: the old text with removed words struck through, the new one with
+    added words underlined."""
+    segments = word_diff(c.before, c.after)
+    elide = _is_long(c.before) or _is_long(c.after)
+    return (_render_words(segments, {"-": "<del>{}</del>"}, _markdown_cell_text, elide),
+            _render_words(segments, {"+": "<ins>{}</ins>"}, _markdown_cell_text, elide))
+
+
+def _markdown_cell_text(text: str) -> str:
+    # Inside <del>/<ins> the text is HTML; a "|" would end the table cell.
+    return html.escape(text, quote=False).replace("|", "\\|")
+
+
 # --- presentation ----------------------------------------------------------------------------
 
 def _is_long(text: str) -> bool:
@@ -219,7 +318,7 @@ def format_text(diffs: list[ClaimDiff], ref: str, total: int) -> str:
     for d in diffs:
         lines.append(f"{d.id} ({d.status}): {d.title}")
         for c in d.changes:
-            lines.append(f"    {c.field}: {_arrow(c)}")
+            lines.append(f"    {c.field}: {_text_words(c) if _has_word_diff(c) else _arrow(c)}")
     return "\n".join(lines)
 
 
@@ -243,7 +342,9 @@ def format_markdown(diffs: list[ClaimDiff], ref: str, total: int) -> str:
         if not d.changes:
             lines.append(_row(first, d.status, "", "", ""))
         for i, c in enumerate(d.changes):
-            if _is_long(c.before) or _is_long(c.after):
+            if _has_word_diff(c):
+                before, after = _markdown_words(c)
+            elif _is_long(c.before) or _is_long(c.after):
                 before, after = ("(long text)" if c.before else "", _arrow(c))
             else:
                 before, after = _cell(c.before), _cell(c.after)

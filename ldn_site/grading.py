@@ -64,9 +64,10 @@ def grade_claim(claim: Claim, sources: dict[str, Source]) -> tuple[Grade | None,
                     for item in claim.evidence if item.source in sources}
     start, start_kind = starting_level(list(kinds_by_key.values()))
     if start is None:
-        diags.append(error(claim.path, claim.grading.line or claim.line, "ungradable-evidence",
+        at = claim.grading if claim.grading.line else claim
+        diags.append(error(claim.path, at.line, "ungradable-evidence",
                            "none of the claim's evidence is of a kind that can be graded "
-                           "(popular articles are never evidence)"))
+                           "(popular articles are never evidence)", at.col))
         return None, diags
     level = LEVELS.index(start)
     steps = []
@@ -78,11 +79,12 @@ def grade_claim(claim: Claim, sources: dict[str, Source]) -> tuple[Grade | None,
         if change and not (reason and reason.strip()):
             diags.append(error(claim.path, judgement.line, "missing-reason",
                                f"grading.{domain.key} is rated '{rating}', which changes the "
-                               "certainty, so it needs a reason"))
+                               "certainty, so it needs a reason", judgement.col))
         if domain.direction == "up" and change and start not in ("low", "very-low"):
             diags.append(error(claim.path, judgement.line, "invalid-upgrade",
                                f"grading.{domain.key}: upgrades apply only to evidence that "
-                               f"starts at low or very low; this claim starts at {start}"))
+                               f"starts at low or very low; this claim starts at {start}",
+                               judgement.col))
         level = min(HIGHEST, max(0, level + change))
         steps.append(Step(domain.key, domain.label, rating, change, reason, LEVELS[level]))
     start_sources = tuple(sorted(k for k, kind in kinds_by_key.items() if kind == start_kind))

@@ -1,7 +1,8 @@
 """Loading: the only code that reads input files.
 
-Owns finding and reading the repository's files (``site.yaml``, ``claims/``, ``sources/``,
-``templates/``) and, for ``check --texts``, the full texts excerpts were quoted from. It parses
+Owns finding the repository (the folder with ``site.yaml``, from any subfolder) and reading
+its files (``site.yaml``, ``claims/``, ``sources/``, ``templates/``) and, for ``check
+--texts``, the full texts excerpts were quoted from. It parses
 them into the content model with ``yamlnodes`` and ``schema`` and parses the BibTeX with
 bibtexparser, turning every failure into a located diagnostic. It does not check anything that
 spans files (``validation`` does) and never writes.
@@ -40,6 +41,21 @@ logging.getLogger("bibtexparser").addHandler(logging.NullHandler())
 
 _ID = re.compile(ID_PATTERN)
 _BIBKEY = re.compile(BIBKEY_PATTERN)
+
+
+def find_root(start: str = ".") -> str | None:
+    """The repository root for a command run in ``start``: the nearest folder, ``start``
+    itself or one above it, that holds ``site.yaml``, as git finds ``.git`` from any
+    subfolder. Returned relative to ``start`` ("." or "..", "../.."), so that paths printed
+    from it stay short; None when there is none up to the file system's root."""
+    here = os.path.abspath(start)
+    while True:
+        if os.path.isfile(os.path.join(here, CONFIG_FILE)):
+            return os.path.relpath(here, os.path.abspath(start))
+        parent = os.path.dirname(here)
+        if parent == here:
+            return None
+        here = parent
 
 
 def _read_text(root: str, rel: str, diags: list) -> str | None:

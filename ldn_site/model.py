@@ -22,17 +22,20 @@ URL_PATTERN = r"^https?://\S+$"
 
 
 class Text(str):
-    """A string read from content, remembering the line it came from (0 when not from a file)."""
+    """A string read from content, remembering the line and column it came from (both 1-based;
+    0 when not from a file)."""
 
     line: int = 0
+    col: int = 0
 
-    def __new__(cls, value: str, line: int = 0):
+    def __new__(cls, value: str, line: int = 0, col: int = 0):
         obj = super().__new__(cls, value)
         obj.line = line
+        obj.col = col
         return obj
 
-    def __reduce__(self):  # keep the line across process boundaries (parallel rendering)
-        return (Text, (str(self), self.line))
+    def __reduce__(self):  # keep the place across process boundaries (parallel rendering)
+        return (Text, (str(self), self.line, self.col))
 
 
 _REQUIRED = object()
@@ -74,6 +77,7 @@ class Excerpt:
     text: str = spec("The quotation, copied character for character from the source.")
     locator: str = spec("Where in the source the text is: section, page or paragraph.")
     line: int = internal()
+    col: int = internal()
 
 
 @dataclass
@@ -92,6 +96,7 @@ class RiskOfBias:
     note: str | None = optional("The main reasons for the judgements, in your own words.",
                                 markdown=True)
     line: int = internal()
+    col: int = internal()
 
 
 @dataclass
@@ -99,6 +104,7 @@ class FullText:
     file: str = spec("File name of the full text the excerpts were copied from (not committed).")
     sha256: str = spec("SHA-256 digest of that file.", pattern=r"^[0-9a-f]{64}$")
     line: int = internal()
+    col: int = internal()
 
 
 @dataclass
@@ -136,6 +142,7 @@ class Source:
     key: str = internal("")
     path: str = internal("")
     line: int = internal()
+    col: int = internal()
 
 
 # --- claims --------------------------------------------------------------------------------
@@ -147,6 +154,7 @@ class Dose:
     timing: str | None = optional("When it is taken.")
     duration: str | None = optional("How long it was taken, as studied.")
     line: int = internal()
+    col: int = internal()
 
 
 @dataclass
@@ -155,6 +163,7 @@ class Mechanism:
     status: str = spec("How well established the pathway is.",
                        choices=v.values(v.MECHANISM_STATUSES))
     line: int = internal()
+    col: int = internal()
 
 
 @dataclass
@@ -164,6 +173,7 @@ class SideEffect:
     source: str = spec("The excerpt that reports it, as <bibkey>#<excerpt-id>.",
                        pattern=EXCERPT_REF_PATTERN)
     line: int = internal()
+    col: int = internal()
 
 
 @dataclass
@@ -175,6 +185,7 @@ class Effect:
     ci_high: float = spec("Upper bound of the 95% confidence interval.")
     n: int | None = optional("Participants in the analysis.", minimum=1)
     line: int = internal()
+    col: int = internal()
 
 
 @dataclass
@@ -189,6 +200,7 @@ class EvidenceItem:
                                    default_factory=list, pattern=EXCERPT_REF_PATTERN)
     effect: Effect | None = optional("A numeric effect with its confidence interval.")
     line: int = internal()
+    col: int = internal()
 
 
 def _ratings(key: str) -> list[str]:
@@ -204,6 +216,7 @@ class Downgrade:
     reason: str | None = optional("Why; required unless the rating is not-serious.",
                                   markdown=True)
     line: int = internal()
+    col: int = internal()
 
 
 @dataclass
@@ -212,6 +225,7 @@ class LargeEffect:
                        choices=_ratings("large_effect"))
     reason: str | None = optional("Why; required unless the rating is none.", markdown=True)
     line: int = internal()
+    col: int = internal()
 
 
 @dataclass
@@ -219,6 +233,7 @@ class Upgrade:
     rating: str = spec("none, or present (up one level).", choices=_ratings("dose_response"))
     reason: str | None = optional("Why; required unless the rating is none.", markdown=True)
     line: int = internal()
+    col: int = internal()
 
 
 def _domain(key: str):
@@ -237,6 +252,7 @@ class Grading:
     dose_response: Upgrade | None = _domain("dose_response")
     plausible_confounding: Upgrade | None = _domain("plausible_confounding")
     line: int = internal()
+    col: int = internal()
 
 
 @dataclass
@@ -244,6 +260,7 @@ class Review:
     date: str = spec("Date of the last review, YYYY-MM-DD.", date=True, pattern=DATE_PATTERN)
     reviewer: str = spec("Who reviewed the claim.")
     line: int = internal()
+    col: int = internal()
 
 
 @dataclass
@@ -270,6 +287,7 @@ class Claim:
     id: str = internal("")
     path: str = internal("")
     line: int = internal()
+    col: int = internal()
 
 
 # --- site configuration --------------------------------------------------------------------
@@ -279,6 +297,7 @@ class Maintainer:
     name: str = spec("Name.")
     role: str | None = optional("Role, such as editor.")
     line: int = internal()
+    col: int = internal()
 
 
 @dataclass
@@ -295,6 +314,7 @@ class Config:
     path: str = internal("")
     output_line: int = internal()  # where output_dir is written (errors about it point there)
     line: int = internal()
+    col: int = internal()
 
 
 @dataclass

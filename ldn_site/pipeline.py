@@ -56,10 +56,33 @@ class BuildResult:
     seconds: float = 0.0
     written: bool = False
     unchanged: bool = False  # the published site was already this build's: nothing was done
+    timings: dict[str, float] = dataclasses.field(default_factory=dict)  # seconds per stage
 
 
 def _no_progress(stage: str, done: int, total: int) -> None:
     pass
+
+
+class _Stages:
+    """Passes progress on, and times each stage from its first report to the next's."""
+
+    def __init__(self, progress: Progress):
+        self.progress = progress
+        self.timings: dict[str, float] = {}
+        self.stage: str | None = None
+        self.since = time.perf_counter()
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if stage != self.stage:
+            self.lap()
+            self.stage = stage
+        self.progress(stage, done, total)
+
+    def lap(self) -> None:
+        now = time.perf_counter()
+        if self.stage is not None:
+            self.timings[self.stage] = now - self.since
+        self.since = now
 
 
 # --- check ----------------------------------------------------------------------------------
@@ -108,7 +131,7 @@ def build_site(root: str, output: str | None = None, *, use_cache: bool = True,
     output_dir). Nothing is written unless the whole build succeeds, and then the new site
     replaces the old one in one atomic step, search index included."""
     started = time.perf_counter()
-    progress = progress or _no_progress
+    stages = _Stages(progress or _no_progress)
     today = loading.read_today()
     diags: list[Diagnostic] = []
     templates = loading.load_templates(root, diags)
@@ -125,12 +148,14 @@ def build_site(root: str, output: str | None = None, *, use_cache: bool = True,
                                recorded["pages"], len(recorded["files"]),
                                time.perf_counter() - started, written=True, unchanged=True)
         result = _build(root, out, output is not None, templates, today, store, search, jobs,
-                        allow_outside, progress)
+                        allow_outside, stages)
         if result.written and store is not None:
             store.put("site", site_key, _site_record(out, result))
     finally:
         if store is not None:
             store.close(save=result.written)
+    stages.lap()
+    result.timings = stages.timings
     result.seconds = time.perf_counter() - started
     return result
 
@@ -163,7 +188,8 @@ def _build(root: str, out: str, explicit: bool, templates: dict[str, str],
                               store.flush if store is not None else lambda: None)
         if has_errors(diags):
             return result
-        files = _write_static(content, stage.path)
+        progress("files", 0, 1)
+        _write_static(content, stage.path)
         if search:
             progress("search", 0, 1)
             problem = searchindex.build_index(stage.path, SEARCH_DIR)
@@ -249,6 +275,7 @@ def render_pages(pages: list[Page], views: SiteViews, env, folder: str, jobs: in
     in this process while the workers render (it writes the data files); ``flush`` saves
     what was newly cached, after each run of pages, in whichever process rendered it."""
     flush()  # before forking, or every worker would save the parent's new entries again
+    progress("render", 0, len(pages))
     _JOB.update(pages=pages, views=views, env=env, folder=folder, flush=flush)
     size = max(1, -(-len(pages) // (worker_count(jobs, len(pages)) * RUNS_PER_WORKER)))
     runs = [range(i, min(i + size, len(pages))) for i in range(0, len(pages), size)]

@@ -18,7 +18,7 @@ import re
 import types
 import typing
 
-from ldn_site.diagnostics import Diagnostic, error
+from ldn_site.diagnostics import Diagnostic, closest, error
 from ldn_site.model import Text
 from ldn_site.yamlnodes import MAPPING, SCALAR, SEQUENCE, Node
 
@@ -66,26 +66,20 @@ def _convert_object(node: Node, cls, path: str, where: str, diags: list) -> obje
     name = where or "the file"
     if node.kind != MAPPING:
         diags.append(error(path, node.line, "wrong-type",
-                           f"{name} must be a mapping of fields, not {_describe(node)}"))
+                           f"{name} must be a mapping of fields, not {_describe(node)}", node.col))
         return None
     fields = fields_of(cls)
-    known = {f[0]: f for f in fields}
-    given: dict[str, Node] = {}
-    for key, val in node.items:
-        if key.value not in known:
-            allowed = ", ".join(sorted(known))
-            diags.append(error(path, key.line, "unknown-field",
-                               f"unknown field '{_join(where, key.value)}' (allowed: {allowed})"))
-            continue
-        given.setdefault(key.value, val)
+    given, meant = _known_keys(node, {f[0] for f in fields}, path, where, diags)
     kwargs = {}
     ok = True
     for fname, tp, meta, required in fields:
         label = _join(where, fname)
         if fname not in given or _is_null(given[fname]):
             if required:
-                diags.append(error(path, node.line, "missing-field",
-                                   f"missing required field '{label}'"))
+                # A mistyped key already says which field it was meant to be.
+                if fname not in meant:
+                    diags.append(error(path, node.line, "missing-field",
+                                       f"missing required field '{label}'", node.col))
                 ok = False
             continue
         before = len(diags)
@@ -99,7 +93,31 @@ def _convert_object(node: Node, cls, path: str, where: str, diags: list) -> obje
     obj = cls(**kwargs)
     if "line" in cls.__dataclass_fields__:
         obj.line = node.line
+        obj.col = node.col
     return obj
+
+
+def _known_keys(node: Node, known: set[str], path: str, where: str,
+                diags: list) -> tuple[dict[str, Node], set[str]]:
+    """The value node of each known key (the first one, as duplicates are reported by the
+    reader), and the fields that unknown keys were probably meant to be. An unknown key is
+    reported with the field most likely meant, as git does for a mistyped command, or, when
+    none is close, with every allowed field."""
+    given: dict[str, Node] = {}
+    meant: set[str] = set()
+    for key, val in node.items:
+        if key.value in known:
+            given.setdefault(key.value, val)
+            continue
+        close = closest(key.value, known)
+        if close:
+            meant.add(close)
+            hint = f" (did you mean '{close}'?)"
+        else:
+            hint = f" (allowed: {', '.join(sorted(known))})"
+        diags.append(error(path, key.line, "unknown-field",
+                           f"unknown field '{_join(where, key.value)}'{hint}", key.col))
+    return given, meant
 
 
 def _join(where: str, name: str) -> str:
@@ -128,7 +146,7 @@ def _convert_value(node: Node, tp, meta: dict, path: str, label: str, diags: lis
         item_tp = tp
         if node.kind != SEQUENCE:
             diags.append(error(path, node.line, "wrong-type",
-                               f"'{label}' must be a list, not {_describe(node)}"))
+                               f"'{label}' must be a list, not {_describe(node)}", node.col))
             return None
         items = []
         for i, child in enumerate(node.items):
@@ -137,13 +155,13 @@ def _convert_value(node: Node, tp, meta: dict, path: str, label: str, diags: lis
                 items.append(item)
         if len(node.items) < meta.get("min_items", 0):
             diags.append(error(path, node.line, "too-few-items",
-                               f"'{label}' needs at least {meta['min_items']} item(s)"))
+                               f"'{label}' needs at least {meta['min_items']} item(s)", node.col))
         return items
     if shape == "object":
         return _convert_object(node, tp, path, label, diags)
     if node.kind != SCALAR:
         diags.append(error(path, node.line, "wrong-type",
-                           f"'{label}' must be a single value, not {_describe(node)}"))
+                           f"'{label}' must be a single value, not {_describe(node)}", node.col))
         return None
     return _convert_scalar(node, tp, meta, path, label, diags)
 
@@ -154,7 +172,7 @@ def _convert_scalar(node: Node, tp, meta: dict, path: str, label: str, diags: li
         if node.plain and raw in ("true", "false"):
             return raw == "true"
         diags.append(error(path, node.line, "wrong-type",
-                           f"'{label}' must be true or false, not '{raw}'"))
+                           f"'{label}' must be true or false, not '{raw}'", node.col))
         return None
     if tp is int:
         value = None
@@ -165,7 +183,7 @@ def _convert_scalar(node: Node, tp, meta: dict, path: str, label: str, diags: li
                 pass
         if value is None:
             diags.append(error(path, node.line, "wrong-type",
-                               f"'{label}' must be a whole number, not '{raw}'"))
+                               f"'{label}' must be a whole number, not '{raw}'", node.col))
             return None
         return _check_minimum(value, meta, node, path, label, diags)
     if tp is float:
@@ -174,31 +192,34 @@ def _convert_scalar(node: Node, tp, meta: dict, path: str, label: str, diags: li
             value = float(raw)
         else:
             diags.append(error(path, node.line, "wrong-type",
-                               f"'{label}' must be a number, not '{raw}'"))
+                               f"'{label}' must be a number, not '{raw}'", node.col))
             return None
         return _check_minimum(value, meta, node, path, label, diags)
     # Text: the literal characters as written, whatever YAML 1.1 would have guessed.
-    text = Text(raw, node.line)
+    text = Text(raw, node.line, node.col)
     if not text.strip():
-        diags.append(error(path, node.line, "empty-value", f"'{label}' must not be empty"))
+        diags.append(error(path, node.line, "empty-value", f"'{label}' must not be empty",
+                           node.col))
         return None
     choices = meta.get("choices")
     if choices and text not in choices:
         diags.append(error(path, node.line, "invalid-value",
-                           f"'{label}' must be one of {', '.join(choices)}; got '{text}'"))
+                           f"'{label}' must be one of {', '.join(choices)}; got '{text}'",
+                           node.col))
         return None
     pattern = meta.get("pattern")
     if pattern and not re.match(pattern, text):
         diags.append(error(path, node.line, "invalid-format",
                            f"'{label}' value '{text}' does not match the required format "
-                           f"{pattern}"))
+                           f"{pattern}", node.col))
         return None
     if meta.get("date"):
         try:
             datetime.date.fromisoformat(text)
         except ValueError:
             diags.append(error(path, node.line, "invalid-date",
-                               f"'{label}' value '{text}' is not a real date (YYYY-MM-DD)"))
+                               f"'{label}' value '{text}' is not a real date (YYYY-MM-DD)",
+                               node.col))
             return None
     return text
 
@@ -207,7 +228,7 @@ def _check_minimum(value, meta, node, path, label, diags):
     minimum = meta.get("minimum")
     if minimum is not None and value < minimum:
         diags.append(error(path, node.line, "invalid-value",
-                           f"'{label}' must be at least {minimum}; got {value}"))
+                           f"'{label}' must be at least {minimum}; got {value}", node.col))
         return None
     return value
 

@@ -358,8 +358,9 @@ class PreviewServer:
     """``ldn-site serve``: start() binds, watches and builds; close() undoes all of it."""
 
     def __init__(self, root: str, port: int = 8000, report=None, search: bool = False,
-                 warn=None):
+                 warn=None, host: str = HOST):
         self.root = root
+        self.host = host
         self.port = port
         self.report = report
         self.search = search
@@ -373,12 +374,15 @@ class PreviewServer:
 
     @property
     def url(self) -> str:
-        return f"http://{HOST}:{self._httpd.server_address[1]}/"
+        # Listening on every address (0.0.0.0), the preview is reached on this computer at
+        # the loopback address.
+        host = HOST if self.host in ("", "0.0.0.0") else self.host
+        return f"http://{host}:{self._httpd.server_address[1]}/"
 
     def start(self) -> Rebuild:
         """Bind the port (OSError if taken), start watching, build once, start serving.
         Returns the first build's outcome; the server runs even if it failed."""
-        self._httpd = _Server((HOST, self.port), lambda *a: None)
+        self._httpd = _Server((self.host, self.port), lambda *a: None)
         self._httpd.warn = self.warn
         try:
             self._tmp = tempfile.mkdtemp(prefix="ldn-site-serve-")

@@ -11,16 +11,15 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
-import difflib
 import hashlib
 import re
 
 from ldn_site import vocabulary as v
 from ldn_site.citations import entry_problems
-from ldn_site.diagnostics import Diagnostic, error, warning
+from ldn_site.diagnostics import Diagnostic, did_you_mean, error, warning
 from ldn_site.grading import Grade, grade_claim
 from ldn_site.markup import find_unsafe_links, is_web_url
-from ldn_site.model import Claim, Content, Source, Text
+from ldn_site.model import Claim, Content, EvidenceItem, Source, Text
 from ldn_site.schema import fields_of
 
 RANDOMIZED_KINDS = frozenset(k.value for k in v.KINDS if k.randomized)
@@ -28,12 +27,24 @@ RANDOMIZED_KINDS = frozenset(k.value for k in v.KINDS if k.randomized)
 DOI_PATTERN = re.compile(r"10\.\d{4,9}/\S+")
 
 
+@dataclasses.dataclass(frozen=True)
+class QuoteCheck:
+    """What ``check --texts`` verified: how many excerpts were found in their full texts, of
+    how many excerpts, from how many sources whose full text was there."""
+
+    verified: int
+    excerpts: int
+    articles: int
+
+
 @dataclasses.dataclass
 class Validated:
-    """The outcome of validation: a grade for every claim that could be graded."""
+    """The outcome of validation: a grade for every claim that could be graded, and what the
+    quote check verified when full texts were given."""
 
     grades: dict[str, Grade]
     diagnostics: list[Diagnostic]
+    quotes: QuoteCheck | None = None
 
 
 def split_ref(ref: str) -> tuple[str, str]:
@@ -77,11 +88,13 @@ def validate_content(content: Content, today: datetime.date | None = None,
                 if f"{key}#{ex.id}" not in linked_excerpts:
                     diags.append(warning(source.path, ex.line, "unreviewed-excerpt",
                                          f"excerpt '{key}#{ex.id}' is not in any claim's "
-                                         "seen_in"))
+                                         "seen_in", ex.col))
     _check_markdown(content, diags)
+    quotes = None
     if fulltexts is not None:
-        diags.extend(check_quotes(sources, fulltexts))
-    return Validated(grades, diags)
+        quote_diags, quotes = check_quotes(sources, fulltexts)
+        diags.extend(quote_diags)
+    return Validated(grades, diags, quotes)
 
 
 def _index_excerpts(sources: dict[str, Source], diags: list) -> dict[str, object]:
@@ -92,7 +105,7 @@ def _index_excerpts(sources: dict[str, Source], diags: list) -> dict[str, object
             if ex.id in seen:
                 diags.append(error(source.path, ex.line, "duplicate-id",
                                    f"duplicate excerpt id '{ex.id}' (first defined on line "
-                                   f"{seen[ex.id]})"))
+                                   f"{seen[ex.id]})", ex.col))
                 continue
             seen[ex.id] = ex.line
             index[f"{key}#{ex.id}"] = ex
@@ -107,7 +120,7 @@ def _check_sources(content: Content, diags: list) -> None:
         if source.risk_of_bias is not None and source.kind not in RANDOMIZED_KINDS:
             diags.append(error(source.path, source.risk_of_bias.line, "invalid-value",
                                f"risk_of_bias applies to randomized evidence only; this source "
-                               f"is of kind {source.kind}"))
+                               f"is of kind {source.kind}", source.risk_of_bias.col))
         if source.kind != "popular-article" and not source.verified_at:
             diags.append(error(source.path, 1, "missing-provenance",
                                "verified_at must list the public pages this record was checked "
@@ -144,102 +157,103 @@ def _check_bib_fields(content: Content, diags: list) -> None:
                                f"BibTeX entry '{key}': {message}"))
 
 
-def _did_you_mean(value: str, candidates) -> str:
-    """A hint naming the one candidate close to a mistyped ``value`` (``difflib``'s ratio of
-    at least 0.8), or nothing when none is close enough to be worth suggesting."""
-    close = difflib.get_close_matches(str(value), sorted(candidates), n=1, cutoff=0.8)
-    return f" (did you mean '{close[0]}'?)" if close else ""
-
-
 def _check_excerpt_ref(ref: Text, claim: Claim, content: Content, index: dict, diags: list,
                        field: str) -> str | None:
     """Report a dangling excerpt link; return the source kind when it resolves."""
     key, _ = split_ref(ref)
-    line = getattr(ref, "line", 0) or claim.line
+    line, col = (ref.line, ref.col) if getattr(ref, "line", 0) else (claim.line, claim.col)
     if key not in content.bib and key not in content.sources:
         diags.append(error(claim.path, line, "unknown-bibkey",
                            f"{field}: unknown BibTeX key '{key}' in '{ref}'"
-                           f"{_did_you_mean(key, content.bib)}"))
+                           f"{did_you_mean(key, content.bib)}", col))
         return None
     if key in content.broken_sources:
         return None
     if key not in content.sources:
         diags.append(error(claim.path, line, "missing-source-record",
                            f"{field}: '{ref}' points to a source with no record "
-                           f"(sources/{key}.yaml)"))
+                           f"(sources/{key}.yaml)", col))
         return None
     if ref not in index:
         ids = [f"{key}#{e.id}" for e in content.sources[key].excerpts]
         diags.append(error(claim.path, line, "dangling-excerpt",
-                           f"{field}: excerpt '{ref}' does not exist{_did_you_mean(ref, ids)}"))
+                           f"{field}: excerpt '{ref}' does not exist{did_you_mean(ref, ids)}",
+                           col))
         return None
     return content.sources[key].kind
+
+
+def _check_evidence_item(item: EvidenceItem, claim: Claim, content: Content, index: dict,
+                         cited: set, diags: list) -> None:
+    """One evidence item: its source, its excerpts and its effect."""
+    if item.source not in content.bib:
+        diags.append(error(claim.path, item.source.line, "unknown-bibkey",
+                           f"evidence: unknown BibTeX key '{item.source}'"
+                           f"{did_you_mean(item.source, content.bib)}", item.source.col))
+    elif item.source in content.broken_sources:
+        pass  # its file's own errors are reported already
+    elif item.source not in content.sources:
+        diags.append(error(claim.path, item.source.line, "missing-source-record",
+                           f"evidence: source '{item.source}' has no record "
+                           f"(sources/{item.source}.yaml)", item.source.col))
+    else:
+        cited.add(item.source)
+        if content.sources[item.source].kind == "popular-article":
+            diags.append(error(claim.path, item.source.line, "article-as-evidence",
+                               f"evidence: '{item.source}' is a popular article under review; "
+                               "cite it in seen_in, not as evidence", item.source.col))
+    for ref in item.excerpts:
+        if _check_excerpt_ref(ref, claim, content, index, diags, "evidence") and \
+                split_ref(ref)[0] != item.source:
+            diags.append(error(claim.path, ref.line, "excerpt-source-mismatch",
+                               f"evidence: excerpt '{ref}' is not from the item's source "
+                               f"'{item.source}'", ref.col))
+    if item.effect is not None:
+        e = item.effect
+        if not (e.ci_low <= e.value <= e.ci_high):
+            diags.append(error(claim.path, e.line, "invalid-effect",
+                               f"effect: value {e.value:g} lies outside its confidence "
+                               f"interval {e.ci_low:g} to {e.ci_high:g}", e.col))
+        if e.measure in v.RATIO_MEASURES and min(e.value, e.ci_low) <= 0:
+            diags.append(error(claim.path, e.line, "invalid-effect",
+                               f"effect: a {e.measure} must be greater than 0", e.col))
 
 
 def _check_claim(claim: Claim, content: Content, index: dict, claim_ids: set, cited: set,
                  linked: set, diags: list) -> None:
     for item in claim.evidence:
-        if item.source not in content.bib:
-            diags.append(error(claim.path, item.source.line, "unknown-bibkey",
-                               f"evidence: unknown BibTeX key '{item.source}'"
-                               f"{_did_you_mean(item.source, content.bib)}"))
-        elif item.source in content.broken_sources:
-            pass  # its file's own errors are reported already
-        elif item.source not in content.sources:
-            diags.append(error(claim.path, item.source.line, "missing-source-record",
-                               f"evidence: source '{item.source}' has no record "
-                               f"(sources/{item.source}.yaml)"))
-        else:
-            cited.add(item.source)
-            if content.sources[item.source].kind == "popular-article":
-                diags.append(error(claim.path, item.source.line, "article-as-evidence",
-                                   f"evidence: '{item.source}' is a popular article under review; "
-                                   "cite it in seen_in, not as evidence"))
-        for ref in item.excerpts:
-            if _check_excerpt_ref(ref, claim, content, index, diags, "evidence") and \
-                    split_ref(ref)[0] != item.source:
-                diags.append(error(claim.path, ref.line, "excerpt-source-mismatch",
-                                   f"evidence: excerpt '{ref}' is not from the item's source "
-                                   f"'{item.source}'"))
-        if item.effect is not None:
-            e = item.effect
-            if not (e.ci_low <= e.value <= e.ci_high):
-                diags.append(error(claim.path, e.line, "invalid-effect",
-                                   f"effect: value {e.value:g} lies outside its confidence "
-                                   f"interval {e.ci_low:g} to {e.ci_high:g}"))
-            if e.measure in v.RATIO_MEASURES and min(e.value, e.ci_low) <= 0:
-                diags.append(error(claim.path, e.line, "invalid-effect",
-                                   f"effect: a {e.measure} must be greater than 0"))
+        _check_evidence_item(item, claim, content, index, cited, diags)
     if claim.evidence and not any(item.excerpts for item in claim.evidence):  # else too-few-items
         diags.append(error(claim.path, claim.line, "missing-excerpt",
                            "the claim's evidence quotes no excerpt; at least one item needs "
-                           "'excerpts' so readers can see the source's own words"))
+                           "'excerpts' so readers can see the source's own words", claim.col))
     for ref in claim.seen_in:
         kind = _check_excerpt_ref(ref, claim, content, index, diags, "seen_in")
         if kind is not None:
             linked.add(str(ref))
             if kind != "popular-article":
                 diags.append(error(claim.path, ref.line, "not-an-article",
-                                   f"seen_in: '{ref}' is not an excerpt of a popular article"))
+                                   f"seen_in: '{ref}' is not an excerpt of a popular article",
+                                   ref.col))
     for effect in claim.side_effects:
         _check_excerpt_ref(effect.source, claim, content, index, diags, "side_effects")
     seen_related = set()
     for rel in claim.related:
         if rel == claim.id:
             diags.append(error(claim.path, rel.line, "self-reference",
-                               "related: a claim cannot be related to itself"))
+                               "related: a claim cannot be related to itself", rel.col))
         elif rel not in claim_ids and rel not in content.broken_claims:
             diags.append(error(claim.path, rel.line, "dangling-claim",
                                f"related: no claim with id '{rel}'"
-                               f"{_did_you_mean(rel, claim_ids - {claim.id})}"))
+                               f"{did_you_mean(rel, claim_ids - {claim.id})}", rel.col))
         elif rel in seen_related:
             diags.append(error(claim.path, rel.line, "duplicate-id",
-                               f"related: '{rel}' is listed twice"))
+                               f"related: '{rel}' is listed twice", rel.col))
         seen_related.add(rel)
     if claim.dose and claim.dose.min_mg is not None and claim.dose.max_mg is not None \
             and claim.dose.min_mg > claim.dose.max_mg:
         diags.append(error(claim.path, claim.dose.line, "invalid-value",
-                           "dose: min_mg is larger than max_mg"))
+                           "dose: min_mg is larger than max_mg", claim.dose.col))
 
 
 def _check_review_age(claim: Claim, today: datetime.date, max_age: int, diags: list) -> None:
@@ -248,10 +262,11 @@ def _check_review_age(claim: Claim, today: datetime.date, max_age: int, diags: l
     if age > max_age:
         diags.append(warning(claim.path, claim.reviewed.line, "review-due",
                              f"last reviewed {claim.reviewed.date}, {age} days ago (the limit "
-                             f"is {max_age} days)"))
+                             f"is {max_age} days)", claim.reviewed.col))
     elif age < 0:
         diags.append(error(claim.path, claim.reviewed.line, "invalid-date",
-                           f"reviewed.date {claim.reviewed.date} is in the future"))
+                           f"reviewed.date {claim.reviewed.date} is in the future",
+                           claim.reviewed.col))
 
 
 def iter_markdown(obj):
@@ -285,39 +300,70 @@ def _check_markdown(content: Content, diags: list) -> None:
             for url in find_unsafe_links(text):
                 diags.append(error(path, getattr(text, "line", 0), "unsafe-link",
                                    f"link to '{url}' uses a forbidden scheme (only http:, "
-                                   "https: and mailto: links are allowed)"))
+                                   "https: and mailto: links are allowed)",
+                                   getattr(text, "col", 0)))
 
 
-def check_quotes(sources: dict[str, Source], fulltexts: dict[str, str | None]) -> list[Diagnostic]:
-    """Every excerpt of a source whose full text is available must occur in it verbatim."""
+def check_quotes(sources: dict[str, Source], fulltexts: dict[str, str | None]
+                 ) -> tuple[list[Diagnostic], QuoteCheck]:
+    """Every excerpt of a source that records its full text must occur in that text; a source
+    whose text is not among ``fulltexts`` is an error, so that a wrong folder cannot pass by
+    checking nothing.
+
+    Whitespace does not count: the article texts were extracted from web pages, which ran some
+    words together ("fibromyalgiasufferersto"), so an excerpt that restores the spaces, or
+    whose line breaks differ, must still match. Comparing with all whitespace removed covers
+    both (and so runs of whitespace normalised to one space as well); every other character,
+    punctuation and capitals included, must be the same."""
     diags = []
+    verified = excerpts = articles = 0
     for key, source in sorted(sources.items()):
-        if source.fulltext is None:
+        if source.fulltext is None or not source.excerpts:
             continue
-        text = fulltexts.get(source.fulltext.file)
+        excerpts += len(source.excerpts)
+        full = source.fulltext
+        text = fulltexts.get(full.file)
         if text is None:
-            text = fulltexts.get("sha256:" + source.fulltext.sha256)
+            text = fulltexts.get("sha256:" + full.sha256)
         if text is None:
+            diags.append(error(source.path, full.file.line, "missing-fulltext",
+                               f"no full text {full.file} (or a file with its sha256) among the "
+                               f"texts given, so its {_excerpts(len(source.excerpts))} cannot be "
+                               "checked", full.file.col))
             continue
+        articles += 1
         digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
-        if digest != source.fulltext.sha256:
-            diags.append(warning(source.path, source.fulltext.line, "fulltext-changed",
-                                 f"{source.fulltext.file} does not match the recorded sha256; "
-                                 "the text has changed since the excerpts were taken"))
+        if digest != full.sha256:
+            diags.append(warning(source.path, full.line, "fulltext-changed",
+                                 f"{full.file} does not match the recorded sha256; "
+                                 "the text has changed since the excerpts were taken", full.col))
+        squashed = _squash(text)
         for ex in source.excerpts:
-            if ex.text not in text:
-                diags.append(error(source.path, ex.line, "excerpt-mismatch",
-                                   f"excerpt '{ex.id}' is not verbatim in "
-                                   f"{source.fulltext.file}: {_first_difference(ex.text, text)}"))
-    return diags
+            if ex.text in text or _squash(ex.text) in squashed:
+                verified += 1
+                continue
+            diags.append(error(source.path, ex.line, "excerpt-mismatch",
+                               f"excerpt '{ex.id}' is not verbatim in {full.file}: "
+                               f"{_first_difference(ex.text, squashed)}", ex.col))
+    return diags, QuoteCheck(verified, excerpts, articles)
 
 
-def _first_difference(excerpt: str, text: str) -> str:
-    """Where the excerpt stops matching the text, to point a contributor at the typo."""
+def _excerpts(n: int) -> str:
+    return f"{n} excerpt{'' if n == 1 else 's'}"
+
+
+def _squash(text: str) -> str:
+    """The text without any whitespace."""
+    return "".join(text.split())
+
+
+def _first_difference(excerpt: str, squashed: str) -> str:
+    """Where the excerpt stops matching the text (given without whitespace, as it is
+    compared), counted in the excerpt's own characters, to point a contributor at the typo."""
     lo, hi = 0, len(excerpt)
     while lo < hi:  # the longest prefix of the excerpt that occurs in the text
         mid = (lo + hi + 1) // 2
-        if excerpt[:mid] in text:
+        if _squash(excerpt[:mid]) in squashed:
             lo = mid
         else:
             hi = mid - 1

@@ -40,7 +40,7 @@ def test_a_failed_build_leaves_the_previous_site_untouched(published):
     result = run_cli("build", "--root", site, "--output", out)
     assert result.exit_code == 1
     assert result.stdout.splitlines() == [
-        "claims/drug-reduces-pain.yaml:4: error: 'verdict' must be one of supported, mixed, "
+        "claims/drug-reduces-pain.yaml:4:10: error: 'verdict' must be one of supported, mixed, "
         "unsupported, refuted; got 'maybe' [invalid-value]",
         "1 error, 0 warnings"]
     assert result.stderr.splitlines() == [

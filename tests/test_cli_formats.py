@@ -78,7 +78,7 @@ def test_check_warns_when_a_review_is_older_than_the_configured_age(site):
     due = ldn_site("check", "--today", "2027-01-16", cwd=site)
     assert due.returncode == 0  # a warning, not an error
     assert due.stdout.splitlines() == [
-        "claims/drug-reduces-pain.yaml:24: warning: last reviewed 2026-01-15, 366 days ago "
+        "claims/drug-reduces-pain.yaml:24:3: warning: last reviewed 2026-01-15, 366 days ago "
         "(the limit is 365 days) [review-due]",
         "0 errors, 1 warning"]
 

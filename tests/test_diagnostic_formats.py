@@ -19,13 +19,15 @@ def test_json_format_is_valid_json_with_every_diagnostic(make_site):
     assert data["ok"] is False
     assert data["summary"] == "7 errors, 1 warning" == text.stdout.splitlines()[-1]
     assert (data["errors"], data["warnings"]) == (7, 1)
-    assert all(set(d) == {"path", "line", "severity", "code", "message"}
+    assert all(set(d) == {"path", "line", "column", "severity", "code", "message"}
                for d in data["diagnostics"])
-    # The very diagnostics of the text format, in the same order.
-    assert [f"{d['path']}:{d['line']}: {d['severity']}: {d['message']} [{d['code']}]"
+    # The very diagnostics of the text format, in the same order; a column of 0 is none.
+    assert [f"{d['path']}:{d['line']}{':' + str(d['column']) if d['column'] else ''}: "
+            f"{d['severity']}: {d['message']} [{d['code']}]"
             for d in data["diagnostics"]] == text.stdout.splitlines()[:-1]
+    assert data["diagnostics"][0]["column"] == 0  # an invalid file name has no column
     assert data["diagnostics"][2] == {
-        "path": "claims/drug-reduces-pain.yaml", "line": 19, "severity": "error",
+        "path": "claims/drug-reduces-pain.yaml", "line": 19, "column": 5, "severity": "error",
         "code": "missing-reason",
         "message": "grading.imprecision is rated 'serious', which changes the certainty, so it "
                    "needs a reason"}
@@ -53,20 +55,20 @@ def test_github_format_emits_one_annotation_per_diagnostic(make_site, monkeypatc
     assert result.stdout.splitlines() == [
         "::error file=claims/BadName.yaml,line=1,title=ldn-site invalid-id::claim id 'BadName' "
         "(the file name) must be lowercase letters, digits and single hyphens",
-        "::error file=claims/broken.yaml,line=2,title=ldn-site yaml-syntax::YAML syntax error: "
-        "mapping values are not allowed in this context",
-        "::error file=claims/drug-reduces-pain.yaml,line=19,title=ldn-site missing-reason::"
+        "::error file=claims/broken.yaml,line=2,col=15,title=ldn-site yaml-syntax::YAML syntax "
+        "error: mapping values are not allowed in this context",
+        "::error file=claims/drug-reduces-pain.yaml,line=19,col=5,title=ldn-site missing-reason::"
         "grading.imprecision is rated 'serious', which changes the certainty, so it needs a "
         "reason",
-        "::error file=claims/drug-reduces-pain.yaml,line=22,title=ldn-site dangling-claim::"
+        "::error file=claims/drug-reduces-pain.yaml,line=22,col=11,title=ldn-site dangling-claim::"
         "related: no claim with id 'no-such-claim'",
-        "::warning file=claims/drug-reduces-pain.yaml,line=24,title=ldn-site review-due::"
+        "::warning file=claims/drug-reduces-pain.yaml,line=24,col=3,title=ldn-site review-due::"
         "last reviewed 2024-06-01, 610 days ago (the limit is 365 days)",
         "::error file=sources/references.bib,line=18,title=ldn-site missing-source-record::"
         "BibTeX entry 'orphan2021' has no source record sources/orphan2021.yaml",
-        "::error file=sources/trial2020.yaml,line=3,title=ldn-site wrong-type::'n' must be a "
+        "::error file=sources/trial2020.yaml,line=3,col=4,title=ldn-site wrong-type::'n' must be a "
         "whole number, not 'forty'",
-        "::error file=sources/trial2020.yaml,line=21,title=ldn-site duplicate-id::duplicate "
+        "::error file=sources/trial2020.yaml,line=21,col=5,title=ldn-site duplicate-id::duplicate "
         "excerpt id 'abstract' (first defined on line 18)",
     ]
     # The count is for the log, not an annotation.
@@ -78,7 +80,7 @@ def test_github_paths_are_relative_to_the_working_directory(make_site, monkeypat
     monkeypatch.chdir(site.parent)
     result = run_cli("check", "--root", site.name, "--format", "github")
     assert result.stdout.splitlines() == [
-        f"::error file={site.name}/claims/drug-reduces-pain.yaml,line=19,"
+        f"::error file={site.name}/claims/drug-reduces-pain.yaml,line=19,col=5,"
         "title=ldn-site missing-reason::grading.imprecision is rated 'serious', which changes "
         "the certainty, so it needs a reason"]
 
@@ -98,11 +100,11 @@ def test_github_format_without_a_line_and_with_escapes(make_site, monkeypatch):
     monkeypatch.chdir(site)
     result = run_cli("check", "--format", "github")
     assert result.stdout.splitlines() == [
-        "::error file=claims/drug-reduces-pain.yaml,line=21,title=ldn-site unsafe-link::link "
-        "to 'java%0Ascript:alert(1)' uses a forbidden scheme (only http:, https: and mailto: "
+        "::error file=claims/drug-reduces-pain.yaml,line=21,col=10,title=ldn-site unsafe-link::"
+        "link to 'java%0Ascript:alert(1)' uses a forbidden scheme (only http:, https: and mailto: "
         "links are allowed)"]
     # The text format shows the same newline escaped, so each diagnostic stays one line.
     assert run_cli("check").stdout.splitlines() == [
-        "claims/drug-reduces-pain.yaml:21: error: link to 'java\\nscript:alert(1)' uses a "
+        "claims/drug-reduces-pain.yaml:21:10: error: link to 'java\\nscript:alert(1)' uses a "
         "forbidden scheme (only http:, https: and mailto: links are allowed) [unsafe-link]",
         "1 error, 0 warnings"]

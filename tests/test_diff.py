@@ -150,11 +150,48 @@ def test_long_texts_are_summarized_in_text_and_markdown_but_complete_in_json(rep
     long_summary = "A much longer summary. " * 10
     edit(repo / CLAIM, "summary: One small trial suggests the drug **reduces pain**.",
          f"summary: {long_summary.strip()}")
+    edit(repo / CLAIM, "title: The drug reduces pain", f"title: {long_summary.strip()}")
     text = ldn_site("diff", "main", cwd=repo).stdout
-    assert "    summary: reworded" in text
+    assert "    title: reworded" in text
     [claim] = diff_json(repo, "main")["changed"]
     summary = next(c for c in claim["changes"] if c["field"] == "summary")
     assert summary["after"] == long_summary.strip()
+
+
+def test_changed_words_of_statement_summary_and_findings(repo):
+    """Prose changes show the words that changed, as git diff --word-diff does in text and as
+    GitHub's split view does in a pull-request comment; unchanged stretches of a long text
+    are cut to a few words beside each change."""
+    edit(repo / CLAIM, "statement: The drug reduces pain compared with placebo.",
+         "statement: The drug reduces pain more than placebo does.")
+    old_summary = ("One small trial suggests the drug reduces pain. It enrolled forty adults "
+                   "with chronic pain at one clinic, and no other trial has repeated it since "
+                   "then, so the finding is uncertain.")
+    new_summary = old_summary.replace("forty adults", "forty women")
+    edit(repo / CLAIM, "summary: One small trial suggests the drug **reduces pain**.",
+         f"summary: {old_summary}")
+    git(repo, "commit", "-q", "-am", "a longer summary")
+    edit(repo / CLAIM, f"summary: {old_summary}", f"summary: {new_summary}")
+    edit(repo / CLAIM, "finding: One small trial found less pain with the drug than with "
+         "placebo.", "finding: One small trial found less pain with the drug than without.")
+
+    text = ldn_site("diff", "HEAD~1", cwd=repo).stdout.splitlines()
+    assert ("    statement: The drug reduces pain [-compared with-]{+more than+} placebo"
+            "{+ does+}.") in text
+    assert ("    evidence trial2020 finding: One small trial found less pain with the drug "
+            "than [-with placebo-]{+without+}.") in text
+    text = ldn_site("diff", "HEAD", cwd=repo).stdout.splitlines()
+    assert ("    summary: … drug reduces pain. It enrolled forty [-adults-]{+women+} with "
+            "chronic pain at one clinic, …") in text
+
+    markdown = ldn_site("diff", "HEAD", "--format", "markdown", cwd=repo).stdout.splitlines()
+    assert ("| | | summary | … drug reduces pain. It enrolled forty <del>adults</del> with "
+            "chronic pain at one clinic, … | … drug reduces pain. It enrolled forty "
+            "<ins>women</ins> with chronic pain at one clinic, … |") in markdown
+    assert ("| `drug-reduces-pain`: The drug reduces pain | changed | evidence trial2020 "
+            "finding | One small trial found less pain with the drug than <del>with "
+            "placebo</del>. | One small trial found less pain with the drug than "
+            "<ins>without</ins>. |") in markdown
 
 
 def test_site_in_a_subfolder_of_the_repository(tmp_path):

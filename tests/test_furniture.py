@@ -298,7 +298,7 @@ def test_pre_commit_hook_blocks_a_broken_claim_and_passes_a_fixed_one(tmp_path):
     run("git", "add", "-A")
     blocked = run(exe, "run", "--all-files")
     assert blocked.returncode == 1, blocked.stdout + blocked.stderr
-    assert "claims/drug-reduces-pain.yaml:4: error: 'verdict' must be one of" in blocked.stdout
+    assert "claims/drug-reduces-pain.yaml:4:10: error: 'verdict' must be one of" in blocked.stdout
 
     claim.write_text(claim.read_text(encoding="utf-8").replace("verdict: proven",
                                                                "verdict: supported"),

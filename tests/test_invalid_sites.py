@@ -9,6 +9,7 @@ with its stable code, and must not drag unrelated errors or warnings along with 
 from __future__ import annotations
 
 import hashlib
+import json
 
 import pytest
 import yaml
@@ -20,52 +21,69 @@ from ldn_site.yamlnodes import parse_yaml
 CLAIM = "claims/drug-reduces-pain.yaml"
 TRIAL = "sources/trial2020.yaml"
 BIB = "sources/references.bib"
+QUOTES = "quotes:"  # with --texts, the count of verified quotes comes before the summary
 
 # (sample site, diagnostic lines in the order printed). The summary line is checked too.
 CASES = [
     ("yaml-syntax", [
-        "claims/broken-syntax.yaml:3: error: YAML syntax error: did not find expected ',' or "
+        "claims/broken-syntax.yaml:3:6: error: YAML syntax error: did not find expected ',' or "
         "']' [yaml-syntax]"]),
+    # An unclosed quote is reported where it opens (PyYAML gives up at the end of the file)...
+    ("yaml-unclosed-quote", [
+        f"{CLAIM}:2:12: error: YAML syntax error: the quote that opens here is never closed (it "
+        "runs to the end of the file) [yaml-syntax]"]),
+    # ...or where it swallowed the following lines up to the next quote character.
+    ("yaml-unclosed-quote-swallows-lines", [
+        f"{CLAIM}:2:12: error: YAML syntax error: the quoted value that starts here runs on to "
+        "line 21, column 11, and the file cannot be read from there (did not find expected "
+        "key); is its closing quote missing? [yaml-syntax]"]),
     ("yaml-multiple-documents", [
-        f"{CLAIM}:26: error: a file must hold exactly one YAML document "
+        f"{CLAIM}:26:1: error: a file must hold exactly one YAML document "
         "[yaml-multiple-documents]"]),
     ("yaml-empty-file", [
         "claims/empty.yaml:1: error: the file holds no YAML document [yaml-empty]"]),
     ("duplicate-key", [
-        f"{CLAIM}:4: error: duplicate key 'topic' (first defined on line 3) [duplicate-key]"]),
+        f"{CLAIM}:4:1: error: duplicate key 'topic' (first defined on line 3) [duplicate-key]"]),
     ("unknown-field", [
-        f"{CLAIM}:5: error: unknown field 'confidence' (allowed: dose, evidence, grading, "
+        f"{CLAIM}:5:1: error: unknown field 'confidence' (allowed: dose, evidence, grading, "
         "mechanism, origin, related, reviewed, seen_in, side_effects, statement, summary, "
         "title, topic, verdict) [unknown-field]"]),
+    # A mistyped field names the field meant, and is not reported missing as well.
+    ("mistyped-field", [
+        f"{CLAIM}:5:1: error: unknown field 'evidense' (did you mean 'evidence'?) "
+        "[unknown-field]"]),
+    ("mistyped-nested-field", [
+        f"{CLAIM}:19:5: error: unknown field 'grading.imprecision.ratting' (did you mean "
+        "'rating'?) [unknown-field]"]),
     ("missing-field", [
-        f"{CLAIM}:1: error: missing required field 'statement' [missing-field]"]),
+        f"{CLAIM}:1:1: error: missing required field 'statement' [missing-field]"]),
     ("wrong-type", [
-        f"{TRIAL}:3: error: 'n' must be a whole number, not 'forty' [wrong-type]"]),
+        f"{TRIAL}:3:4: error: 'n' must be a whole number, not 'forty' [wrong-type]"]),
     ("wrong-type-list", [
-        f"{CLAIM}:24: error: 'related' must be a list, not a mapping [wrong-type]"]),
+        f"{CLAIM}:24:3: error: 'related' must be a list, not a mapping [wrong-type]"]),
     ("invalid-value", [
-        f"{CLAIM}:4: error: 'verdict' must be one of supported, mixed, unsupported, refuted; "
+        f"{CLAIM}:4:10: error: 'verdict' must be one of supported, mixed, unsupported, refuted; "
         "got 'probably' [invalid-value]"]),
     # YAML 1.1 would read 1.10 as the float 1.1 and hand it to an integer field.
     ("yaml11-float-as-int", [
-        f"{TRIAL}:3: error: 'n' must be a whole number, not '1.10' [wrong-type]"]),
+        f"{TRIAL}:3:4: error: 'n' must be a whole number, not '1.10' [wrong-type]"]),
     # A date field given something that only looks like a date, or YAML 1.1's boolean "yes".
     ("yaml11-date-not-a-date", [
-        f"{CLAIM}:24: error: 'reviewed.date' value '2026-02-30' is not a real date "
+        f"{CLAIM}:24:9: error: 'reviewed.date' value '2026-02-30' is not a real date "
         "(YYYY-MM-DD) [invalid-date]"]),
     ("yaml11-date-yes", [
-        f"{CLAIM}:24: error: 'reviewed.date' value 'yes' does not match the required format "
+        f"{CLAIM}:24:9: error: 'reviewed.date' value 'yes' does not match the required format "
         r"^\d{4}-\d{2}-\d{2}$ [invalid-format]"]),
     ("too-deep", [
-        f"{CLAIM}:23: error: nesting deeper than 32 levels is not allowed [yaml-too-deep]"]),
+        f"{CLAIM}:23:41: error: nesting deeper than 32 levels is not allowed [yaml-too-deep]"]),
     ("yaml-anchor", [
-        f"{CLAIM}:21: error: YAML anchors (&summary) are not allowed; write the value out "
+        f"{CLAIM}:21:10: error: YAML anchors (&summary) are not allowed; write the value out "
         "[yaml-anchor]"]),
     ("yaml-alias", [
-        f"{CLAIM}:22: error: YAML aliases (*name) are not allowed; write the value out "
+        f"{CLAIM}:22:9: error: YAML aliases (*name) are not allowed; write the value out "
         "[yaml-alias]"]),
     ("yaml-python-tag", [
-        f"{CLAIM}:22: error: YAML tags (tag:yaml.org,2002:python/object/apply:os.system) are "
+        f"{CLAIM}:22:9: error: YAML tags (tag:yaml.org,2002:python/object/apply:os.system) are "
         "not allowed [yaml-tag]"]),
     ("invalid-claim-id", [
         "claims/Pain_Claim.yaml:1: error: claim id 'Pain_Claim' (the file name) must be "
@@ -77,7 +95,7 @@ CASES = [
         "claims/drug-helps-sleep.yml:1: error: content files must end in .yaml, not .yml "
         "[wrong-extension]"]),
     ("duplicate-excerpt-id", [
-        f"{TRIAL}:21: error: duplicate excerpt id 'abstract' (first defined on line 18) "
+        f"{TRIAL}:21:5: error: duplicate excerpt id 'abstract' (first defined on line 18) "
         "[duplicate-id]"]),
     ("duplicate-bibkey", [
         f"{BIB}:18: error: duplicate BibTeX key 'trial2020' (first defined on line 1) "
@@ -89,16 +107,16 @@ CASES = [
         f"{BIB}:18: error: unparsable BibTeX entry: Unexpectedly reached end of file. "
         "[bibtex-syntax]"]),
     ("unknown-bibkey", [
-        f"{CLAIM}:17: error: evidence: unknown BibTeX key 'nosuch2019' [unknown-bibkey]"]),
+        f"{CLAIM}:17:13: error: evidence: unknown BibTeX key 'nosuch2019' [unknown-bibkey]"]),
     ("dangling-excerpt", [
-        f"{CLAIM}:9: error: evidence: excerpt 'trial2020#discussion' does not exist "
+        f"{CLAIM}:9:16: error: evidence: excerpt 'trial2020#discussion' does not exist "
         "[dangling-excerpt]"]),
     ("excerpt-from-other-source", [
-        f"{CLAIM}:9: error: evidence: excerpt 'article-a#pain-claim' is not from the item's "
+        f"{CLAIM}:9:36: error: evidence: excerpt 'article-a#pain-claim' is not from the item's "
         "source 'trial2020' [excerpt-source-mismatch]"]),
     # The excerpt's source is in the bibliography but has no record: both ends are reported.
     ("excerpt-source-without-record", [
-        f"{CLAIM}:22: error: seen_in: 'article-b#dose-claim' points to a source with no record "
+        f"{CLAIM}:22:33: error: seen_in: 'article-b#dose-claim' points to a source with no record "
         "(sources/article-b.yaml) [missing-source-record]",
         f"{BIB}:18: error: BibTeX entry 'article-b' has no source record "
         "sources/article-b.yaml [missing-source-record]"]),
@@ -107,47 +125,47 @@ CASES = [
         "sources/orphan2021.yaml [missing-source-record]"]),
     # A mistyped id gets the closest existing one suggested, when one is close.
     ("mistyped-excerpt-id", [
-        f"{CLAIM}:9: error: evidence: excerpt 'trial2020#abstarct' does not exist (did you "
+        f"{CLAIM}:9:16: error: evidence: excerpt 'trial2020#abstarct' does not exist (did you "
         "mean 'trial2020#abstract'?) [dangling-excerpt]"]),
     ("mistyped-bibkey", [
-        f"{CLAIM}:6: error: evidence: unknown BibTeX key 'trail2020' (did you mean "
+        f"{CLAIM}:6:13: error: evidence: unknown BibTeX key 'trail2020' (did you mean "
         "'trial2020'?) [unknown-bibkey]",
-        f"{CLAIM}:9: error: evidence: excerpt 'trial2020#abstract' is not from the item's "
+        f"{CLAIM}:9:16: error: evidence: excerpt 'trial2020#abstract' is not from the item's "
         "source 'trail2020' [excerpt-source-mismatch]",
         "sources/trial2020.yaml:1: warning: source 'trial2020' is not cited by any claim's "
         "evidence [unused-source]"]),
     ("dangling-related-claim", [
-        f"{CLAIM}:23: error: related: no claim with id 'drug-cures-pain' [dangling-claim]"]),
+        f"{CLAIM}:23:11: error: related: no claim with id 'drug-cures-pain' [dangling-claim]"]),
     ("related-self-reference", [
-        f"{CLAIM}:23: error: related: a claim cannot be related to itself [self-reference]"]),
+        f"{CLAIM}:23:11: error: related: a claim cannot be related to itself [self-reference]"]),
     ("missing-reason", [
-        f"{CLAIM}:19: error: grading.imprecision is rated 'serious', which changes the "
+        f"{CLAIM}:19:5: error: grading.imprecision is rated 'serious', which changes the "
         "certainty, so it needs a reason [missing-reason]"]),
     ("upgrade-on-randomized", [
-        f"{CLAIM}:22: error: grading.large_effect: upgrades apply only to evidence that starts "
+        f"{CLAIM}:22:5: error: grading.large_effect: upgrades apply only to evidence that starts "
         "at low or very low; this claim starts at high [invalid-upgrade]"]),
     ("empty-evidence", [
-        "claims/no-evidence.yaml:5: error: 'evidence' needs at least 1 item(s) "
+        "claims/no-evidence.yaml:5:11: error: 'evidence' needs at least 1 item(s) "
         "[too-few-items]"]),
     ("effect-outside-interval", [
-        f"{CLAIM}:11: error: effect: value -1.5 lies outside its confidence interval -0.9 to "
+        f"{CLAIM}:11:7: error: effect: value -1.5 lies outside its confidence interval -0.9 to "
         "-0.1 [invalid-effect]"]),
     ("unsafe-link-javascript", [
-        f"{CLAIM}:21: error: link to 'javascript:alert(1)' uses a forbidden scheme (only "
+        f"{CLAIM}:21:10: error: link to 'javascript:alert(1)' uses a forbidden scheme (only "
         "http:, https: and mailto: links are allowed) [unsafe-link]"]),
     ("unsafe-link-data", [
-        f"{CLAIM}:7: error: link to 'data:text/html;base64,"
+        f"{CLAIM}:7:14: error: link to 'data:text/html;base64,"
         "PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==' uses a forbidden scheme (only http:, https: "
         "and mailto: links are allowed) [unsafe-link]"]),
     ("unsafe-link-vbscript", [
-        f"{TRIAL}:7: error: link to 'VBScript:msgbox(1)' uses a forbidden scheme (only http:, "
+        f"{TRIAL}:7:10: error: link to 'VBScript:msgbox(1)' uses a forbidden scheme (only http:, "
         "https: and mailto: links are allowed) [unsafe-link]"]),
     # &#106; is "j", &#x09; a tab a browser strips, &colon; is ":". The tab is shown escaped.
     ("unsafe-link-entities", [
-        f"{CLAIM}:21: error: link to 'java\\tscript:alert(1)' uses a forbidden scheme (only "
+        f"{CLAIM}:21:10: error: link to 'java\\tscript:alert(1)' uses a forbidden scheme (only "
         "http:, https: and mailto: links are allowed) [unsafe-link]"]),
     ("unsafe-link-file", [
-        f"{CLAIM}:21: error: link to 'file:///etc/passwd' uses a forbidden scheme (only "
+        f"{CLAIM}:21:10: error: link to 'file:///etc/passwd' uses a forbidden scheme (only "
         "http:, https: and mailto: links are allowed) [unsafe-link]"]),
     # A BibTeX url becomes a live "Record or publisher page" link: http(s) only, in any case
     # and spacing. The error names the line of the entry that holds the field.
@@ -174,16 +192,16 @@ CASES = [
         "First' or 'von Last, Jr, First' [invalid-name]"]),
     # The other addresses an input can give are http(s) by their schema pattern.
     ("verified-at-javascript", [
-        f"{TRIAL}:17: error: 'verified_at[2]' value '  JavaScript:alert(1)' does not match the "
+        f"{TRIAL}:17:5: error: 'verified_at[2]' value '  JavaScript:alert(1)' does not match the "
         r"required format ^https?://\S+$ [invalid-format]"]),
     ("base-url-javascript", [
-        "site.yaml:2: error: 'base_url' value ' javascript:alert(1)//' does not match the "
+        "site.yaml:2:11: error: 'base_url' value ' javascript:alert(1)//' does not match the "
         r"required format ^https?://\S+/$ [invalid-format]"]),
     ("article-as-evidence", [
-        f"{CLAIM}:17: error: evidence: 'article-a' is a popular article under review; cite it "
+        f"{CLAIM}:17:13: error: evidence: 'article-a' is a popular article under review; cite it "
         "in seen_in, not as evidence [article-as-evidence]"]),
     ("seen-in-not-an-article", [
-        f"{CLAIM}:22: error: seen_in: 'trial2020#abstract' is not an excerpt of a popular "
+        f"{CLAIM}:22:33: error: seen_in: 'trial2020#abstract' is not an excerpt of a popular "
         "article [not-an-article]"]),
     ("article-without-fulltext", [
         "sources/article-a.yaml:1: error: a popular article needs 'fulltext' so its excerpts "
@@ -192,10 +210,10 @@ CASES = [
         f"{TRIAL}:1: error: verified_at must list the public pages this record was checked "
         "against [missing-provenance]"]),
     ("risk-of-bias-not-randomized", [
-        f"{TRIAL}:9: error: risk_of_bias applies to randomized evidence only; this source is of "
+        f"{TRIAL}:9:3: error: risk_of_bias applies to randomized evidence only; this source is of "
         "kind open-label-study [invalid-value]"]),
     ("review-in-future", [
-        f"{CLAIM}:24: error: reviewed.date 2026-03-01 is in the future [invalid-date]"]),
+        f"{CLAIM}:24:3: error: reviewed.date 2026-03-01 is in the future [invalid-date]"]),
     ("missing-config", [
         "site.yaml:0: error: no site.yaml here: run ldn-site from the repository root "
         "[missing-config]"]),
@@ -203,10 +221,24 @@ CASES = [
         "claims/latin1.yaml:2: error: file is not valid UTF-8 [invalid-encoding]"]),
     # Checked with --texts <site>/texts: the article's text says "cures all pain".
     ("excerpt-mismatch", [
-        "sources/article-a.yaml:9: error: excerpt 'pain-claim' is not verbatim in "
+        "sources/article-a.yaml:9:5: error: excerpt 'pain-claim' is not verbatim in "
         "article-a.txt: matches up to character 15 ('…The drug cures '), then differs "
-        "[excerpt-mismatch]"]),
+        "[excerpt-mismatch]",
+        f"{QUOTES} 0 of 1 verified against the full texts of 1 article in TEXTS"]),
+    # Checked with --texts <site>/texts, which holds another article's text only: a wrong
+    # folder must not pass by checking nothing.
+    ("missing-fulltext", [
+        "sources/article-a.yaml:6:9: error: no full text article-a.txt (or a file with its "
+        "sha256) among the texts given, so its 1 excerpt cannot be checked [missing-fulltext]",
+        f"{QUOTES} 0 of 1 verified against the full texts of 0 articles in TEXTS"]),
 ]
+
+
+
+def with_summary(lines: list[str], site) -> list[str]:
+    """The expected output: the lines (with TEXTS standing for the full-text folder), then
+    the summary line."""
+    return [line.replace("TEXTS", str(site / "texts")) for line in lines] + [summary_of(lines)]
 
 
 def summary_of(lines: list[str]) -> str:
@@ -227,7 +259,7 @@ def check_args(site) -> list:
 def test_invalid_site_reports_exact_diagnostics(make_site, name, expected):
     site = make_site(f"invalid/{name}")
     result = run_cli(*check_args(site))
-    assert result.stdout.splitlines() == expected + [summary_of(expected)]
+    assert result.stdout.splitlines() == with_summary(expected, site)
     assert result.exit_code == 1
 
 
@@ -253,24 +285,53 @@ def test_quote_check_passes_when_the_excerpt_is_verbatim(make_site):
     old_digest = record.read_text(encoding="utf-8").split("sha256: ")[1].split()[0]
     result = run_cli("check", "--root", site, "--texts", site / "texts")
     # The text changed, so its recorded digest no longer matches: only a warning.
+    counted = f"quotes: 1 of 1 verified against the full texts of 1 article in {site / 'texts'}"
     assert result.stdout.splitlines() == [
-        "sources/article-a.yaml:6: warning: article-a.txt does not match the recorded sha256; "
+        "sources/article-a.yaml:6:3: warning: article-a.txt does not match the recorded sha256; "
         "the text has changed since the excerpts were taken [fulltext-changed]",
-        "0 errors, 1 warning"]
+        counted, "0 errors, 1 warning"]
     assert result.exit_code == 0
     record.write_text(record.read_text(encoding="utf-8").replace(
         old_digest, hashlib.sha256(data).hexdigest()), encoding="utf-8")
     result = run_cli("check", "--root", site, "--texts", site / "texts")
-    assert result.stdout.splitlines() == ["0 errors, 0 warnings"]
+    assert result.stdout.splitlines() == [counted, "0 errors, 0 warnings"]
     assert result.exit_code == 0
+
+
+def test_quote_check_ignores_whitespace_but_nothing_else(make_site):
+    """The article text ran words together and broke lines ("The drugcures\n   pain."), as
+    text extracted from a web page does; the excerpt "The drug cures pain." still matches.
+    Any other difference, a punctuation mark included, does not."""
+    site = make_site("quote-whitespace")
+    texts = site / "texts"
+    result = run_cli("check", "--root", site, "--texts", texts)
+    assert result.stdout.splitlines() == [
+        f"quotes: 1 of 1 verified against the full texts of 1 article in {texts}",
+        "0 errors, 0 warnings"]
+    assert result.exit_code == 0
+    data = json.loads(run_cli("check", "--root", site, "--texts", texts, "--format",
+                              "json").stdout)
+    assert data["quotes"] == {"verified": 1, "excerpts": 1, "articles": 1}
+
+    record = site / "sources" / "article-a.yaml"
+    record.write_text(record.read_text(encoding="utf-8").replace(
+        "text: The drug cures pain.", "text: The drug cures pain!"), encoding="utf-8")
+    result = run_cli("check", "--root", site, "--texts", texts)
+    assert result.stdout.splitlines() == [
+        "sources/article-a.yaml:9:5: error: excerpt 'pain-claim' is not verbatim in "
+        "article-a.txt: matches up to character 19 ('…The drug cures pain'), then differs "
+        "[excerpt-mismatch]",
+        f"quotes: 0 of 1 verified against the full texts of 1 article in {texts}",
+        "1 error, 0 warnings"]
+    assert result.exit_code == 1
 
 
 def test_warnings_alone_do_not_fail_the_check(make_site):
     result = run_cli("check", "--root", make_site("invalid/warnings-only"))
     assert result.stdout.splitlines() == [
-        f"{CLAIM}:24: warning: last reviewed 2024-06-01, 610 days ago (the limit is 365 "
+        f"{CLAIM}:24:3: warning: last reviewed 2024-06-01, 610 days ago (the limit is 365 "
         "days) [review-due]",
-        "sources/article-b.yaml:9: warning: excerpt 'article-b#pain-claim' is not in any "
+        "sources/article-b.yaml:9:5: warning: excerpt 'article-b#pain-claim' is not in any "
         "claim's seen_in [unreviewed-excerpt]",
         "0 errors, 2 warnings"]
     assert result.exit_code == 0
@@ -284,17 +345,17 @@ def test_several_defects_in_several_files_are_all_reported_sorted(make_site):
     assert lines == [
         "claims/BadName.yaml:1: error: claim id 'BadName' (the file name) must be lowercase "
         "letters, digits and single hyphens [invalid-id]",
-        "claims/broken.yaml:2: error: YAML syntax error: mapping values are not allowed in "
+        "claims/broken.yaml:2:15: error: YAML syntax error: mapping values are not allowed in "
         "this context [yaml-syntax]",
-        f"{CLAIM}:19: error: grading.imprecision is rated 'serious', which changes the "
+        f"{CLAIM}:19:5: error: grading.imprecision is rated 'serious', which changes the "
         "certainty, so it needs a reason [missing-reason]",
-        f"{CLAIM}:22: error: related: no claim with id 'no-such-claim' [dangling-claim]",
-        f"{CLAIM}:24: warning: last reviewed 2024-06-01, 610 days ago (the limit is 365 days) "
+        f"{CLAIM}:22:11: error: related: no claim with id 'no-such-claim' [dangling-claim]",
+        f"{CLAIM}:24:3: warning: last reviewed 2024-06-01, 610 days ago (the limit is 365 days) "
         "[review-due]",
         f"{BIB}:18: error: BibTeX entry 'orphan2021' has no source record "
         "sources/orphan2021.yaml [missing-source-record]",
-        f"{TRIAL}:3: error: 'n' must be a whole number, not 'forty' [wrong-type]",
-        f"{TRIAL}:21: error: duplicate excerpt id 'abstract' (first defined on line 18) "
+        f"{TRIAL}:3:4: error: 'n' must be a whole number, not 'forty' [wrong-type]",
+        f"{TRIAL}:21:5: error: duplicate excerpt id 'abstract' (first defined on line 18) "
         "[duplicate-id]",
         "7 errors, 1 warning",
     ]
@@ -311,7 +372,7 @@ def test_a_hundred_thousand_open_brackets_are_refused_not_crashed_on(make_site):
                                                encoding="utf-8")
     result = run_cli("check", "--root", site)
     assert result.stdout.splitlines() == [
-        "claims/deep.yaml:1: error: nesting deeper than 32 levels is not allowed "
+        "claims/deep.yaml:1:1007: error: nesting deeper than 32 levels is not allowed "
         "[yaml-too-deep]",
         "1 error, 0 warnings"]
     assert result.exit_code == 1

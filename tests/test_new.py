@@ -44,7 +44,7 @@ def test_new_claim_writes_a_skeleton_whose_placeholders_all_fail_check(site):
     assert check.returncode == 1
     reported = {}
     for line in check.stdout.splitlines():
-        m = re.match(r"^claims/drug-helps-sleep\.yaml:(\d+): error: (.*) \[(\S+)\]$", line)
+        m = re.match(r"^claims/drug-helps-sleep\.yaml:(\d+):\d+: error: (.*) \[(\S+)\]$", line)
         if m:
             assert m.group(3) == "empty-value", line
             reported[int(m.group(1))] = m.group(2)

@@ -41,19 +41,19 @@ def wait_until(predicate, timeout: float = WAIT, what: str = "condition"):
 class Served:
     """``ldn-site serve --port 0`` in a subprocess, its terminal output collected."""
 
-    def __init__(self, root: Path, tmpdir: Path, *args: str):
+    def __init__(self, root: Path, tmpdir: Path, *args: str, env: dict | None = None):
         tmpdir.mkdir(exist_ok=True)
         self.tmpdir = tmpdir
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "ldn_site", "serve", "--port", "0", "--root", str(root),
              *args],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-            env=cli_env(TMPDIR=str(tmpdir)))
+            env=cli_env(TMPDIR=str(tmpdir), **(env or {})))
         self.lines: list[str] = []
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
         line = self.wait_for_output(lambda s: s.startswith("serving "), "the server to start")
-        self.url = re.match(r"serving (http://127\.0\.0\.1:\d+/) ", line).group(1)
+        self.url = re.match(r"serving (http://[0-9.]+:\d+/) ", line).group(1)
 
     def _read(self):
         for line in self.proc.stdout:
@@ -99,8 +99,8 @@ def site(tmp_path):
 def serve(tmp_path):
     started: list[Served] = []
 
-    def start(root: Path, *args: str) -> Served:
-        s = Served(root, tmp_path / f"tmp{len(started)}", *args)
+    def start(root: Path, *args: str, env: dict | None = None) -> Served:
+        s = Served(root, tmp_path / f"tmp{len(started)}", *args, env=env)
         started.append(s)
         return s
 
@@ -201,7 +201,7 @@ def test_a_broken_edit_keeps_the_last_good_site_and_shows_the_diagnostics(site, 
     state = s.status()
     assert state["ok"] is False
     assert state["summary"] == "1 error, 0 warnings"
-    diagnostic = ("claims/drug-reduces-pain.yaml:4: error: 'verdict' must be one of supported, "
+    diagnostic = ("claims/drug-reduces-pain.yaml:4:10: error: 'verdict' must be one of supported, "
                   "mixed, unsupported, refuted; got 'proven' [invalid-value]")
     assert state["diagnostics"][0]["code"] == "invalid-value"
 
@@ -263,7 +263,7 @@ def test_a_site_that_never_built_answers_503_with_the_diagnostics(site, serve):
                for line in s.lines), s.lines
     status, html = s.get("index.html")
     assert status == 503
-    assert "claims/drug-reduces-pain.yaml:3: error: &#x27;topic&#x27; must be one of" in html
+    assert "claims/drug-reduces-pain.yaml:3:8: error: &#x27;topic&#x27; must be one of" in html
     assert "data-ldn-serve" in html  # it reloads itself once fixed
     edit(site / CLAIM, "topic: efficiency", "topic: efficacy")
     wait_until(lambda: s.get("index.html")[0] == 200, what="the first good build")

@@ -9,7 +9,8 @@ A/AA) in light and dark mode, use search with a filter, walk the page by keyboar
 claim to PDF and check that no request leaves the site and nothing is logged as an error.
 
 Needs /usr/bin/chromium and axe-core in .ci/node (both installed by `.ci/install-browser`);
-without Chromium the whole module is skipped, saying so. Never downloads a browser.
+without Chromium the whole module is skipped, and without axe-core the accessibility tests,
+each saying so. Never downloads a browser.
 """
 
 from __future__ import annotations
@@ -54,6 +55,9 @@ PAGES = {
     "404": "no/such/page.html",
 }
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+needs_axe = pytest.mark.skipif(
+    not os.path.isfile(AXE), reason=f"axe-core is not installed ({os.path.relpath(AXE, ROOT)} "
+    "is missing; run `bash .ci/install-browser` as root to install it)")
 
 
 class _Handler(http.server.SimpleHTTPRequestHandler):
@@ -231,6 +235,7 @@ def _axe(page) -> list[dict]:
     return result
 
 
+@needs_axe
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 @pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
 @pytest.mark.parametrize("kind", list(PAGES))
