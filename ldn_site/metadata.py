@@ -67,15 +67,24 @@ def web_page(kind: str, url: str, name: str, description: str, base_url: str,
 
 
 def claim_review(url: str, statement: str, reviewed: str, verdict: str, verdict_label: str,
-                 author: dict, article: dict) -> dict:
-    """A ClaimReview of one claim as one popular article makes it. The article is where the
-    claim appears: ``itemReviewed`` is the claim, with the article as its ``appearance``."""
+                 author: dict, article: dict, claim_author: dict | None = None,
+                 claim_date: str = "") -> dict:
+    """A ClaimReview of one claim as one popular article makes it, as Google's fact-check
+    markup expects it. The article is where the claim appears: ``itemReviewed`` is the claim,
+    with the article as its ``appearance`` and, when known, whoever published the article as
+    the claim's ``author`` and the article's date as the claim's ``datePublished``."""
+    claim: dict = {"@type": "Claim"}
+    if claim_author:
+        claim["author"] = claim_author
+    if claim_date:
+        claim["datePublished"] = claim_date
+    claim["appearance"] = article
     return {"@type": "ClaimReview", "url": url, "claimReviewed": statement,
             "datePublished": reviewed, "author": author,
             "reviewRating": {"@type": "Rating", "ratingValue": VERDICT_RATINGS[verdict],
                              "bestRating": 4, "worstRating": 1,
                              "alternateName": verdict_label},
-            "itemReviewed": {"@type": "Claim", "appearance": article}}
+            "itemReviewed": claim}
 
 
 def scholarly_work(kind: str, name: str, url: str, authors: list[str], year: str,
@@ -88,7 +97,8 @@ def scholarly_work(kind: str, name: str, url: str, authors: list[str], year: str
         work["datePublished"] = year
     if periodical:
         work["isPartOf"] = {"@type": "Periodical", "name": periodical}
-    if pagination:
+    if pagination and kind.endswith("Article"):
+        # schema.org defines pagination on articles (and chapters, issues, volumes) only.
         work["pagination"] = pagination
     if identifiers:
         work["identifier"] = [{"@type": "PropertyValue", "propertyID": k, "value": v}
