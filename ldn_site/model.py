@@ -134,6 +134,14 @@ class Source:
     assessment: str | None = optional("Popular articles: overall assessment, in your own words.",
                                       markdown=True)
     fulltext: FullText | None = optional("The full text the excerpts were quoted from.")
+    # Where a popular article was published: each only when found (with the page in
+    # verified_at), never guessed; the article's page says "not recorded" otherwise.
+    url: str | None = optional("Popular articles: the address of its own page, where it was "
+                               "seen.", pattern=URL_PATTERN)
+    site_name: str | None = optional("Popular articles: the website that published it, as "
+                                     "its page or address shows it.")
+    published: str | None = optional("Popular articles: the date it was published, as its "
+                                     "page shows it.", date=True, pattern=DATE_PATTERN)
     verified_at: list[str] = optional("Public pages on which the facts in this record were seen.",
                                       default_factory=list, pattern=URL_PATTERN)
     notes: str | None = optional("Anything else a reader should know, in your own words.",

@@ -209,13 +209,13 @@ def source_skeleton(bibkey: str) -> str:
     lines.append("# risk_of_bias: {randomization: ..., deviations: ..., missing_data: ...,")
     lines.append("#                measurement: ..., reporting: ..., overall: ..., note: ...}")
     lines += ["", "# --- popular articles only ---"]
-    for name in ("publisher", "interests", "assessment"):
+    for name in ("publisher", "interests", "assessment", "url", "site_name", "published"):
         lines.append(f"# {name}: ...  # {_doc(Source, name)}")
     lines += _comment(f"{_doc(Source, 'fulltext')} sha256: {_doc(FullText, 'sha256')}")
     lines.append("# fulltext: {file: ..., sha256: ...}")
     lines.append("")
     lines += _comment(f"{_doc(Source, 'verified_at')} Required for everything but popular "
-                      "articles.")
+                      "articles, and for those too once they give url, site_name or published.")
     lines.append("verified_at:")
     lines.append('  - ""  # https://... (PubMed, the journal, the registry)')
     lines.append("")

@@ -129,6 +129,7 @@ def _check_sources(content: Content, diags: list) -> None:
             diags.append(error(source.path, 1, "missing-field",
                                "a popular article needs 'fulltext' so its excerpts can be "
                                "checked verbatim"))
+        _check_article_origin(source, diags)
     for key, entry in sorted(content.bib.items()):
         if key not in content.sources and key not in content.broken_sources:
             diags.append(error(content.bib_path, entry.line, "missing-source-record",
@@ -155,6 +156,24 @@ def _check_bib_fields(content: Content, diags: list) -> None:
         for code, message in entry_problems(entry):
             diags.append(error(content.bib_path, entry.line, code,
                                f"BibTeX entry '{key}': {message}"))
+
+
+ARTICLE_ORIGIN = ("url", "site_name", "published")
+
+
+def _check_article_origin(source: Source, diags: list) -> None:
+    """Where a popular article was published is a fact like any other: it needs the page it
+    was seen on. Studies and documents say where they were published in their BibTeX."""
+    given = [name for name in ARTICLE_ORIGIN if getattr(source, name) is not None]
+    line = getattr(getattr(source, given[0]), "line", 1) if given else 1
+    if given and source.kind != "popular-article":
+        diags.append(error(source.path, line, "invalid-value",
+                           f"{', '.join(given)}: for popular articles only; where a study "
+                           "or document was published belongs in its BibTeX entry"))
+    elif given and not source.verified_at:
+        diags.append(error(source.path, line, "missing-provenance",
+                           f"{', '.join(given)} given, so verified_at must list the public "
+                           "page on which the article was seen"))
 
 
 def _check_excerpt_ref(ref: Text, claim: Claim, content: Content, index: dict, diags: list,

@@ -209,6 +209,13 @@ CASES = [
     ("missing-provenance", [
         f"{TRIAL}:1: error: verified_at must list the public pages this record was checked "
         "against [missing-provenance]"]),
+    # Where an article was published is checked like any fact; studies keep theirs in BibTeX.
+    ("article-origin-without-provenance", [
+        "sources/article-a.yaml:8: error: url, site_name given, so verified_at must list the "
+        "public page on which the article was seen [missing-provenance]"]),
+    ("article-origin-on-a-study", [
+        f"{TRIAL}:7: error: published: for popular articles only; where a study or document "
+        "was published belongs in its BibTeX entry [invalid-value]"]),
     ("risk-of-bias-not-randomized", [
         f"{TRIAL}:9:3: error: risk_of_bias applies to randomized evidence only; this source is of "
         "kind open-label-study [invalid-value]"]),

@@ -179,11 +179,12 @@ def test_atom_feed_is_well_formed_and_escaped():
     feed = metadata.atom_feed("https://e.org/", "T & co", "S", "en", ["Ed <x>"], "2026-01-02",
                               [{"url": "https://e.org/c.html", "title": "A < B", "date":
                                 "2026-01-02", "category": "dose", "label": "Dose",
-                                "summary": "\"quoted\" & more"}])
+                                "summary": "\"quoted\" & more"}], "Not advice <b> & co")
     root = ET.fromstring(feed)
     ns = "{http://www.w3.org/2005/Atom}"
     assert root.find(f"{ns}title").text == "T & co"
     assert root.find(f"{ns}entry/{ns}title").text == "A < B"
+    assert root.find(f"{ns}entry/{ns}summary").text == "\"quoted\" & more Not advice <b> & co"
 
 
 # --- search index --------------------------------------------------------------------------

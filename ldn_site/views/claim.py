@@ -20,10 +20,10 @@ from ldn_site import vocabulary as v
 from ldn_site.glossary import HEADER_TERMS, TermLinker, kind_url, term_url
 from ldn_site.grading import Grade
 from ldn_site.model import Claim
-from ldn_site.views.common import (Page, Site, absolute, base_context, certainty_view,
-                                   claim_card, excerpt_view, md_html, publisher, sorted_cards,
-                                   source_label, source_link, source_title, source_url,
-                                   term_view, web_page)
+from ldn_site.views.common import (Page, Site, absolute, article_origin, article_publisher,
+                                   article_work, base_context, certainty_view, claim_card,
+                                   excerpt_view, md_html, publisher, sorted_cards,
+                                   source_label, source_link, term_view, web_page)
 
 ROB_SHORT = {"randomization": "Randomization", "deviations": "Deviations",
              "missing_data": "Missing data", "measurement": "Measurement",
@@ -213,12 +213,12 @@ def build_claim_graph(site: Site, page: Page, claim: Claim, card: dict,
                       lastReviewed=claim.reviewed.date, reviewedBy=author,
                       publisher=publisher(site))]
     for key, excerpts in sorted(articles.items()):
-        appearance = {"@type": "Article", "name": source_title(site, key),
-                      "headline": source_title(site, key)[:110],
-                      "url": absolute(site, source_url(key))}
+        # The article's publisher is the claim's author; naming it twice adds only weight.
         graph.append(metadata.claim_review(
             url, claim.statement, claim.reviewed.date, claim.verdict,
-            card["verdict"]["label"], publisher(site), appearance))
+            card["verdict"]["label"], publisher(site),
+            article_work(site, key, with_publisher=False),
+            article_publisher(site, key), article_origin(site, key)["published"]))
     return graph
 
 

@@ -197,6 +197,43 @@ def source_link(site: Site, key: str) -> dict:
     return link
 
 
+def article_origin(site: Site, key: str) -> dict:
+    """Where a popular article was published, as far as it was found: its own address, the
+    website and the date, each empty when not recorded."""
+    source = site.sources[key]
+    return {"url": source.url or "", "site_name": source.site_name or "",
+            "published": source.published or ""}
+
+
+def article_publisher(site: Site, key: str) -> dict | None:
+    """The website that published a popular article as a schema.org Organization (its
+    address is the article's own site), or None when it is not known."""
+    origin = article_origin(site, key)
+    if not origin["site_name"]:
+        return None
+    parts = urlsplit(origin["url"])
+    home = f"{parts.scheme}://{parts.netloc}/" if parts.netloc else ""
+    return metadata.organization(origin["site_name"], home)
+
+
+def article_work(site: Site, key: str, with_publisher: bool = True) -> dict:
+    """A popular article as a schema.org Article: its own address when it was found (never
+    this site's), who published it (unless the caller names it elsewhere) and when, as far as
+    known, and this site's page about it as ``subjectOf``."""
+    title = source_title(site, key)
+    origin = article_origin(site, key)
+    work: dict = {"@type": "Article", "name": title, "headline": title[:110]}
+    if origin["url"]:
+        work["url"] = origin["url"]
+    if origin["published"]:
+        work["datePublished"] = origin["published"]
+    publisher_org = article_publisher(site, key) if with_publisher else None
+    if publisher_org:
+        work["publisher"] = publisher_org
+    work["subjectOf"] = {"@type": "WebPage", "url": absolute(site, source_url(key))}
+    return work
+
+
 def claim_card(site: Site, claim_id: str) -> dict:
     card = site.cards.get(claim_id)
     if card is None:

@@ -2,8 +2,9 @@
 
 Owns what goes into each of them (``DATA_FILES``): the sitemap's entries with their review
 dates, the feed's latest reviews, a record of data/claims.json per claim and a row of
-data/evidence.csv per piece of evidence (both made one at a time, as they are written). The
-formats themselves are ``metadata``'s. It must not build a page's context nor do any I/O.
+data/evidence.csv per piece of evidence (both made one at a time, as they are written), and
+the medical disclaimer as plain text, which every one of these files carries. The formats
+themselves are ``metadata``'s. It must not build a page's context nor do any I/O.
 """
 
 from __future__ import annotations
@@ -11,10 +12,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 
 from ldn_site import metadata
+from ldn_site.citations import plain_text
 from ldn_site.views.common import (Page, Site, absolute, claim_card, claim_url, excerpt_url,
                                    latest_ids, newest_review, source_title, source_url)
 
 FEED_ENTRIES = 50
+DISCLAIMER_PAGE = "disclaimer.html"
 # The files ``data_files`` makes (a build may write them in a child process).
 DATA_FILES = ("data/claims.json", "data/evidence.csv", "feed.xml", "robots.txt", "sitemap.xml")
 
@@ -30,20 +33,27 @@ def data_files(site: Site, pages: list[Page]) -> dict[str, str | Iterable[str]]:
             continue
         lastmod = site.claims[page.ident].reviewed.date if page.kind == "claim" else ""
         entries.append((page.path, lastmod))
+    disclaimer = disclaimer_text(site)
     return {
-        "sitemap.xml": metadata.sitemap(c.base_url, entries),
-        "robots.txt": metadata.robots(c.base_url),
+        "sitemap.xml": metadata.sitemap(c.base_url, entries, disclaimer),
+        "robots.txt": metadata.robots(c.base_url, disclaimer),
         "feed.xml": metadata.atom_feed(c.base_url, f"{c.title}: latest reviews",
                                        c.description, c.language,
                                        [m.name for m in c.maintainers],
                                        newest_review(site) or site.today,
-                                       list_feed_entries(site)),
+                                       list_feed_entries(site), disclaimer),
         # Made while they are written, a claim at a time (see metadata.claims_json).
         "data/claims.json": metadata.claims_json(
             {"title": c.title, "url": c.base_url, "built": site.today},
-            claim_records(site)),
-        "data/evidence.csv": metadata.evidence_csv(evidence_rows(site)),
+            claim_records(site),
+            {"text": disclaimer, "url": absolute(site, DISCLAIMER_PAGE)}),
+        "data/evidence.csv": metadata.evidence_csv(evidence_rows(site), disclaimer),
     }
+
+
+def disclaimer_text(site: Site) -> str:
+    """The site's disclaimer (Markdown) as the plain text that files other than pages carry."""
+    return " ".join(plain_text(site.md(site.config.disclaimer)).split())
 
 
 def list_feed_entries(site: Site) -> list[dict]:

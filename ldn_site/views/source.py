@@ -3,8 +3,9 @@
 Owns a source page's context: its citation and identifiers (DOI, PMID, PMCID, trial
 registration) with their links, its study details, results and risk of bias, its numbered
 excerpts with the claims that quote each, the claims that cite it, and for a popular article
-the scorecard of the claims it makes in the order it makes them; also the source as a
-schema.org creative work for the page's JSON-LD. It must not build another page's context nor
+the scorecard of the claims it makes in the order it makes them and where it was published
+(address, website, date, or "not recorded"); also the source as a schema.org creative work for
+the page's JSON-LD. It must not build another page's context nor
 do any I/O.
 """
 
@@ -19,10 +20,10 @@ from ldn_site import vocabulary as v
 from ldn_site.citations import clean_bib, decode_entry, person_names
 from ldn_site.markup import is_web_url
 from ldn_site.glossary import TermLinker, kind_url
-from ldn_site.views.common import (Page, Site, absolute, base_context, certainty_view,
-                                   claim_card, count_verdicts, excerpt_anchor, kind_view,
-                                   list_article_claims, md_html, publisher, source_title,
-                                   source_url, term_view, web_page)
+from ldn_site.views.common import (Page, Site, absolute, article_origin, article_work,
+                                   base_context, certainty_view, claim_card, count_verdicts,
+                                   excerpt_anchor, kind_view, list_article_claims, md_html,
+                                   publisher, source_title, source_url, term_view, web_page)
 
 _NCT = re.compile(r"^NCT\d{8}$")
 DETAILS = (("design", "Design"), ("population", "Population"), ("n", "Participants"),
@@ -63,6 +64,7 @@ def view_source(site: Site, page: Page) -> dict:
         "notes_html": md_html(site, source.notes),
         "rob": rob_view(site, source),
         "publisher": source.publisher or "",
+        "origin": article_origin(site, key) if is_article else None,
         "interests": source.interests or "",
         "assessment_html": Markup(linker(site.md(source.assessment))),
         "verified_at": list(source.verified_at),
@@ -160,12 +162,12 @@ def source_work(site: Site, key: str) -> dict:
 
 def make_work(site: Site, key: str) -> dict:
     source = site.sources[key]
+    if source.kind == "popular-article":
+        return article_work(site, key)
     entry = site.bib.get(key)
     fields = entry.fields if entry else {}
     ids, links = find_identifiers(site, key)
-    if source.kind == "popular-article":
-        kind = "Article"
-    elif source.kind in v.DOCUMENT_KINDS:
+    if source.kind in v.DOCUMENT_KINDS:
         kind = "CreativeWork"
     else:
         kind = "ScholarlyArticle"
