@@ -120,5 +120,7 @@ def _stat(path: Path) -> tuple[int, int, int]:
 
 def pytest_configure(config):
     config.addinivalue_line(
+        "markers", "browser: needs Debian's Chromium (skipped on the macOS and Windows runners)")
+    config.addinivalue_line(
         "markers", "repository_content: checks the repository's own claims/ and sources/ "
         "(fails while that content is incomplete; deselect with -m 'not repository_content')")

@@ -95,6 +95,7 @@ KILLED_BUILD = textwrap.dedent("""
 """)
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="Windows has no SIGKILL")
 def test_a_killed_build_leaves_the_previous_site_untouched(published, tmp_path):
     site, out, before, stats = published
     marker = tmp_path / "rendering"

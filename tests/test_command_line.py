@@ -7,7 +7,6 @@ point) on copies of the sample sites."""
 from __future__ import annotations
 
 import os
-import pty
 import subprocess
 import sys
 
@@ -89,6 +88,7 @@ def test_without_a_site_yaml_upward_the_command_says_where_to_run(tmp_path):
 
 def _on_terminal(args, cwd, **env) -> str:
     """Run the command with its output on a pseudo-terminal; return what it wrote."""
+    pty = pytest.importorskip("pty", reason="pseudo-terminals are POSIX only")
     leader, follower = pty.openpty()
     environment = {k: v for k, v in cli_env().items() if k != "NO_COLOR"}
     environment.update(env)

@@ -55,7 +55,7 @@ def check_jsonschema(builtin: str, *files: Path) -> subprocess.CompletedProcess:
 
 def test_workflows_are_valid_against_the_github_workflow_schema():
     files = sorted(WORKFLOWS.glob("*.yml"))
-    assert [f.name for f in files] == ["checks.yml", "pages.yml"]
+    assert [f.name for f in files] == ["checks.yml", "claim-diff-comment.yml", "pages.yml"]
     result = check_jsonschema("vendor.github-workflows", *files)
     assert result.returncode == 0, result.stdout + result.stderr
 
@@ -87,9 +87,36 @@ def test_pull_requests_get_the_list_of_changed_claims():
     checkout = next(s for s in steps(job) if s.get("uses", "").startswith("actions/checkout"))
     assert checkout["with"]["fetch-depth"] == 0  # the base branch must be there to compare
     assert 'ldn-site diff "origin/$BASE_REF" --format markdown' in runs(job)
-    assert job["permissions"]["pull-requests"] == "write"
     # Untrusted text never goes into a script: the ref comes in through the environment.
     assert "${{" not in runs(job)
+    assert "upload-artifact" in " ".join(uses(job))
+
+
+def test_the_pull_requests_code_runs_read_only_and_without_secrets():
+    """Templates and content arrive by pull request: every job that runs them has a
+    read-only token, no stored credentials and no secrets. The comment is posted by a
+    separate workflow that runs main's code on the list as text, never the pull request's."""
+    checks = load(WORKFLOWS / "checks.yml")
+    assert "pull_request_target" not in checks["on"]
+    assert checks["permissions"] == {"contents": "read"}
+    text = (WORKFLOWS / "checks.yml").read_text("utf-8")
+    assert "secrets." not in text
+    for name, job in checks["jobs"].items():
+        assert "permissions" not in job, f"job {name} widens the read-only token"
+        for step in steps(job):
+            if step.get("uses", "").startswith("actions/checkout"):
+                assert step["with"]["persist-credentials"] is False, name
+    comment = load(WORKFLOWS / "claim-diff-comment.yml")
+    assert comment["on"] == {"workflow_run": {"workflows": ["Checks"], "types": ["completed"]}}
+    job = comment["jobs"]["comment"]
+    assert "actions/checkout" not in uses(job), "the comment job must not run the PR's code"
+    assert "gh pr comment" in runs(job) and "${{" not in runs(job)
+
+
+def test_the_tests_run_on_linux_macos_and_windows():
+    jobs = load(WORKFLOWS / "checks.yml")["jobs"]
+    assert jobs["portable"]["strategy"]["matrix"]["os"] == ["macos-latest", "windows-latest"]
+    assert "--ignore=tests/browser" in runs(jobs["portable"])
 
 
 def test_pages_are_deployed_from_main_with_a_reproducible_date():
