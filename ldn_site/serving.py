@@ -29,7 +29,9 @@ import json
 import os
 import re
 import secrets
+import select
 import shutil
+import socket
 import sys
 import tempfile
 import threading
@@ -155,10 +157,11 @@ class Preview:
         with self.state.cond:
             return self.state.generation, self.state.has_site, self.state.latest
 
-    def wait_for_change(self, since: int, timeout: float) -> None:
+    def wait_for_change(self, since: int, timeout: float) -> bool:
+        """Wait until a rebuild after generation ``since`` (or closing); whether one came."""
         with self.state.cond:
-            self.state.cond.wait_for(lambda: self.state.generation != since
-                                     or self.state.closing, timeout)
+            return self.state.cond.wait_for(lambda: self.state.generation != since
+                                            or self.state.closing, timeout)
 
     def close(self) -> None:
         with self.state.cond:
@@ -262,6 +265,21 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
     def log_message(self, format, *args) -> None:  # the terminal is for diagnostics
         pass
 
+    def _long_poll(self, since: int) -> None:
+        """Wait for the next rebuild, but stop waiting as soon as the client has gone (a
+        closed tab): each waiting request holds one of the server's MAX_REQUESTS slots."""
+        deadline = time.monotonic() + LONG_POLL_SECONDS
+        while time.monotonic() < deadline and not self._client_gone():
+            if self.preview.wait_for_change(since, 0.5):
+                return
+
+    def _client_gone(self) -> bool:
+        try:
+            readable, _, _ = select.select([self.connection], [], [], 0)
+            return bool(readable) and self.connection.recv(1, socket.MSG_PEEK) == b""
+        except OSError:
+            return True
+
     def _send(self, status: int, body: bytes, ctype: str, send_body: bool) -> None:
         self.send_response(status)
         self.send_header("Content-Type", ctype)
@@ -278,7 +296,7 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
             query = urllib.parse.parse_qs(url.query)
             since = query.get("since", [""])[0]
             if since.lstrip("-").isdigit():
-                preview.wait_for_change(int(since), LONG_POLL_SECONDS)
+                self._long_poll(int(since))
             body = json.dumps(preview.status(), indent=1).encode()
             return self._send(200, body, "application/json", send_body)
         if url.path == ERRORS_PATH:

@@ -300,6 +300,7 @@ def test_stopping_removes_the_temporary_site(site, serve, tmp_path):
     assert list(s.tmpdir.iterdir()) == []
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="Windows has no SIGTERM to send")
 def test_sigterm_also_stops_cleanly(site, serve):
     s = serve(site)
     s.proc.send_signal(signal.SIGTERM)
