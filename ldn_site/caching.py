@@ -1,7 +1,7 @@
 """Caching: one content-addressed store of derived values, kept between builds.
 
-Owns ``.ldn-site-cache/`` and everything in it. A value (rendered Markdown, a glossary-linked
-text, a forest plot, a formatted citation, the record of a published site) is stored under a
+Owns ``.ldn-site-cache/`` and everything in it. A value (rendered Markdown, a formatted
+citation, the record of a published site: what takes long to make) is stored under a
 digest of the code stamp, its namespace and everything it is computed from, so an entry can
 never be stale: when anything it depends on changes, the key changes and the entry simply
 stops being found. The code stamp (``code_stamp``) covers the whole package, the site's
@@ -24,7 +24,7 @@ import sqlite3
 import sys
 
 CACHE_DIR = ".ldn-site-cache"
-STORE_FILE = "store.sqlite"
+STORE_FILE = "store-v1.sqlite"  # a new layout gets a new name
 # Libraries whose behaviour shapes what is cached or published.
 LIBRARIES = ("PyYAML", "bibtexparser", "Markdown", "nh3", "citeproc-py", "Jinja2", "MarkupSafe",
              "pagefind", "pylatexenc")
@@ -101,8 +101,8 @@ class Store:
                 conn = sqlite3.connect(self.path, timeout=10, check_same_thread=False)
                 # Readers go on while a worker writes its batch.
                 conn.execute("PRAGMA journal_mode=WAL")
-                conn.execute("CREATE TABLE IF NOT EXISTS entries "
-                             "(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID")
+                conn.execute("CREATE TABLE IF NOT EXISTS entries (key TEXT PRIMARY KEY, "
+                             "stamp TEXT NOT NULL, value TEXT NOT NULL) WITHOUT ROWID")
                 self._conn = conn
             except (OSError, sqlite3.Error):
                 pass  # a read-only checkout, a corrupt file: every lookup misses
@@ -145,16 +145,24 @@ class Store:
             return
         try:
             with conn:
-                conn.executemany("INSERT OR REPLACE INTO entries VALUES (?, ?)",
-                                 sorted(pending.items()))
+                conn.executemany("INSERT OR REPLACE INTO entries VALUES (?, ?, ?)",
+                                 ((key, self.stamp, value)
+                                  for key, value in sorted(pending.items())))
         except sqlite3.Error:
             pass
 
     def close(self, save: bool = True) -> None:
-        """Write the new entries out (unless not ``save``: a failed build keeps nothing) and
-        close the connection."""
+        """Write the new entries out and drop those of other code stamps, which can never be
+        found again (unless not ``save``: a failed build keeps nothing); close the store."""
         if save:
             self.flush()
+            conn = self._connection()
+            try:
+                if conn is not None:
+                    with conn:
+                        conn.execute("DELETE FROM entries WHERE stamp != ?", (self.stamp,))
+            except sqlite3.Error:
+                pass
         self._pending = {}
         if self._conn is not None and self._pid == os.getpid():
             self._conn.close()

@@ -20,7 +20,7 @@ import time
 
 import click
 
-from ldn_site import __version__, loading, pipeline, scaffolding
+from ldn_site import __version__, loading, pipeline, publishing, scaffolding
 from ldn_site.coverage import compute_coverage, coverage_data, format_coverage
 from ldn_site.diagnostics import ERROR, WARNING, has_errors, sort_diagnostics, summarize
 from ldn_site.model import BIBKEY_PATTERN, ID_PATTERN
@@ -319,7 +319,7 @@ def _require_root(root: str) -> None:
 def _create(root: str, rel: str, text: str) -> None:
     # Named from where the command was run, which may be below the repository root.
     path = os.path.normpath(os.path.join(root, rel))
-    if not pipeline.create_file(path, text):
+    if not publishing.create_file(path, text):
         click.echo(f"{path} already exists; nothing was written (ldn-site new never "
                    "overwrites a file)", err=True)
         sys.exit(1)
@@ -491,7 +491,7 @@ def schema(root: str, check_only: bool) -> None:
             sys.exit(1)
         _say(f"{len(texts)} schemas are up to date")
         return
-    changed = pipeline.update_files(folder, texts)
+    changed = publishing.update_files(folder, texts)
     for name in changed:
         _say(f"wrote {scaffolding.SCHEMA_DIR}/{name}")
     if not changed:

@@ -46,6 +46,12 @@ class Diagnostic:
             "message": self.message,
         }
 
+    @classmethod
+    def from_dict(cls, data: dict) -> Diagnostic:
+        """The diagnostic ``as_dict`` gave (kept with the record of a published site)."""
+        return cls(data["path"], data["line"], data["severity"], data["message"], data["code"],
+                   data.get("column", 0))
+
 
 def _one_line(text: str) -> str:
     """Messages quote content, and content can hold control characters (a link written

@@ -225,29 +225,17 @@ class TermLinker:
     made anew for every page)."""
 
     _skip_tags = ("a", "code", "pre", "h3", "h4")
-    # Shared by all pages of a build (same process): which terms a text may hold, and the
-    # expression for each combination of terms.
-    _candidates: dict[str, tuple[int, ...]] = {}
+    # Shared by all pages of a build (same process): the expression for each combination of
+    # terms. (Not the texts themselves: remembering every text of a large site would hold
+    # all of its prose in memory once more, in every process.)
     _patterns: dict[tuple[int, ...], re.Pattern] = {}
 
-    def __init__(self, root: str, memo=None):
+    def __init__(self, root: str):
         self.root = root
         self.seen: set[str] = set()
-        # memo(namespace, source, compute): remembers results between builds (the Markdown cache). The
-        # result for a text depends on the page's depth and on the terms already linked.
-        self._memo = memo
 
     def __call__(self, html: str) -> str:
-        if not html:
-            return html
-        if self._memo is None:
-            return self._link_text(html)
-        state = f"{self.root}\0{' '.join(sorted(self.seen))}\0{html}"
-        before = set(self.seen)
-        linked, added = self._memo("glossary", state, lambda: [self._link_text(html),
-                                                               sorted(self.seen - before)])
-        self.seen.update(added)
-        return linked
+        return self._link_text(html) if html else html
 
     def _link_text(self, html: str) -> str:
         out = []
@@ -265,12 +253,9 @@ class TermLinker:
         return "".join(out)
 
     def _sub(self, text: str) -> str:
-        candidates = self._candidates.get(text)
-        if candidates is None:
-            low = text.lower()
-            candidates = self._candidates[text] = tuple(
-                i for i, t in enumerate(TERMS)
-                if t.pattern and any(w in low for w in TRIGGERS[t.anchor]))
+        low = text.lower()
+        candidates = tuple(i for i, t in enumerate(TERMS)
+                           if t.pattern and any(w in low for w in TRIGGERS[t.anchor]))
         wanted = tuple(i for i in candidates if TERMS[i].anchor not in self.seen)
         if not wanted:
             return text

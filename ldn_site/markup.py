@@ -71,20 +71,12 @@ class MarkdownRenderer:
         text = str(text)
         html = plain_html(text)
         if html is None:
-            html = self.memo("markdown", text, lambda: render_markdown(text, self._md))
+            html = self._store.get("markdown", text) if self._store is not None else None
+            if html is None:
+                html = render_markdown(text, self._md)
+                if self._store is not None:
+                    self._store.put("markdown", text, html)
         return html
-
-    def memo(self, namespace: str, source: str, compute):
-        """``compute()``, or what it gave for the same ``source`` in an earlier build (a
-        glossary-linked text, a forest plot...). ``source`` must say everything the value
-        depends on besides the code; the value must be JSON data."""
-        if self._store is None:
-            return compute()
-        value = self._store.get(namespace, source)
-        if value is None:
-            value = compute()
-            self._store.put(namespace, source, value)
-        return value
 
     def inline(self, text: str | None) -> str:
         """Render a one-paragraph text without its surrounding <p>."""

@@ -2,11 +2,9 @@
 
 Owns the order of the stages and the writing of the site: pages are rendered into a staging
 folder (``publishing``), with the data files, the static files and the search index, and the
-folder is published only when all of it succeeded. Large sites render on every core, in worker
-processes forked while no other thread runs (a fork copies the locks other threads hold); a
-long-running ``serve``, which has threads, renders in its own process. A build whose inputs and
-code are exactly those of the site it finds published skips straight to the end (``caching``
-keeps the record). It never prints and never picks exit codes: it returns results with their
+folder is published only when all of it succeeded. Large sites are parsed and rendered on
+every core where that is safe (``workers``). A build whose inputs and code are exactly those
+of the site it finds published skips straight to the end (``caching`` keeps the record). It never prints and never picks exit codes: it returns results with their
 diagnostics, and reports progress through the callback it is given.
 """
 
@@ -14,20 +12,15 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
-import gc
-import multiprocessing
 import os
-import signal
-import sys
-import threading
 import time
 from collections.abc import Callable, Iterable
 
-from ldn_site import caching, loading, publishing, searchindex
+from ldn_site import caching, loading, publishing, searchindex, workers
 from ldn_site.citations import Citations
 from ldn_site.diagnostics import Diagnostic, error, has_errors
 from ldn_site.markup import MarkdownRenderer
-from ldn_site.model import Content, drop_lines
+from ldn_site.model import Content
 from ldn_site.rendering import (collate_failures, compile_templates, is_template_failure,
                                 make_environment, minify_css, render_page)
 from ldn_site.validation import Validated, validate_content
@@ -35,7 +28,6 @@ from ldn_site.views import Page, SiteViews
 
 SEARCH_DIR = "pagefind"
 STATIC_PREFIX = "static/"
-PARALLEL_PAGES = 400  # below this many pages, starting workers costs more than it saves
 RUNS_PER_WORKER = 8   # contiguous runs of pages per worker: even load, little copying
 Progress = Callable[[str, int, int], None]
 
@@ -57,10 +49,6 @@ class BuildResult:
     written: bool = False
     unchanged: bool = False  # the published site was already this build's: nothing was done
     timings: dict[str, float] = dataclasses.field(default_factory=dict)  # seconds per stage
-
-
-def _no_progress(stage: str, done: int, total: int) -> None:
-    pass
 
 
 class _Stages:
@@ -131,7 +119,7 @@ def build_site(root: str, output: str | None = None, *, use_cache: bool = True,
     output_dir). Nothing is written unless the whole build succeeds, and then the new site
     replaces the old one in one atomic step, search index included."""
     started = time.perf_counter()
-    stages = _Stages(progress or _no_progress)
+    stages = _Stages(progress or (lambda stage, done, total: None))
     today = loading.read_today()
     diags: list[Diagnostic] = []
     templates = loading.load_templates(root, diags)
@@ -144,7 +132,7 @@ def build_site(root: str, output: str | None = None, *, use_cache: bool = True,
     try:
         recorded = store.get("site", site_key) if store is not None else None
         if recorded is not None and _still_published(out, recorded):
-            return BuildResult([Diagnostic(**d) for d in recorded["diagnostics"]], out,
+            return BuildResult([Diagnostic.from_dict(d) for d in recorded["diagnostics"]], out,
                                recorded["pages"], len(recorded["files"]),
                                time.perf_counter() - started, written=True, unchanged=True)
         result = _build(root, out, output is not None, templates, today, store, search, jobs,
@@ -164,7 +152,9 @@ def _build(root: str, out: str, explicit: bool, templates: dict[str, str],
            today: datetime.date, store: caching.Store | None, search: bool, jobs: int | None,
            allow_outside: bool, progress: Progress) -> BuildResult:
     progress("load", 0, 1)
-    content, diags = loading.load_content(root, with_templates=False)
+    with workers.pool(workers.count(jobs, _count_files(root))) as pool:
+        content, diags = loading.load_content(root, with_templates=False,
+                                              map_files=workers.mapper(pool))
     content.templates = templates
     validated = validate_content(content, today=today)
     diags += validated.diagnostics
@@ -174,8 +164,6 @@ def _build(root: str, out: str, explicit: bool, templates: dict[str, str],
     result = BuildResult(diags, out)
     if has_errors(diags):
         return result
-    # Pages need no line marks, and a plain string takes a third of the memory of one.
-    drop_lines(content)
     views = _make_views(content, validated, today, store)
     env = make_environment(_page_templates(content))
     diags += compile_templates(env, _page_templates(content))
@@ -183,8 +171,12 @@ def _build(root: str, out: str, explicit: bool, templates: dict[str, str],
         return result
     pages = views.pages()
     with publishing.Staging(out) as stage:
+        # The data files first: they read every claim, and reading an object writes its
+        # reference count, so in the parent during rendering they would copy every memory
+        # page it shares with the forked workers.
+        progress("data", 0, 1)
+        write_files(stage.path, views.data_files())
         diags += render_pages(pages, views, env, stage.path, jobs, progress,
-                              lambda: write_files(stage.path, views.data_files()),
                               store.flush if store is not None else lambda: None)
         if has_errors(diags):
             return result
@@ -221,6 +213,12 @@ def _make_views(content: Content, validated: Validated, today: datetime.date,
             store.put("citation", digest, text)
     return SiteViews(content, validated.grades, MarkdownRenderer(store),
                      today.isoformat(), citations)
+
+
+def _count_files(root: str) -> int:
+    return sum(len(os.listdir(os.path.join(root, folder)))
+               for folder in (loading.CLAIMS_DIR, loading.SOURCES_DIR)
+               if os.path.isdir(os.path.join(root, folder)))
 
 
 def _page_templates(content: Content) -> dict[str, str]:
@@ -269,29 +267,24 @@ _JOB: dict = {}  # what the render workers share with the parent (set before the
 
 
 def render_pages(pages: list[Page], views: SiteViews, env, folder: str, jobs: int | None,
-                 progress: Progress, side_work: Callable[[], object],
-                 flush: Callable[[], None]) -> list[Diagnostic]:
-    """Render every page into ``folder``; returns the failures, collated. ``side_work`` runs
-    in this process while the workers render (it writes the data files); ``flush`` saves
+                 progress: Progress, flush: Callable[[], None]) -> list[Diagnostic]:
+    """Render every page into ``folder``; returns the failures, collated. ``flush`` saves
     what was newly cached, after each run of pages, in whichever process rendered it."""
     flush()  # before forking, or every worker would save the parent's new entries again
     progress("render", 0, len(pages))
     _JOB.update(pages=pages, views=views, env=env, folder=folder, flush=flush)
-    size = max(1, -(-len(pages) // (worker_count(jobs, len(pages)) * RUNS_PER_WORKER)))
+    processes = workers.count(jobs, len(pages))
+    size = max(1, -(-len(pages) // (processes * RUNS_PER_WORKER)))
     runs = [range(i, min(i + size, len(pages))) for i in range(0, len(pages), size)]
     failures: list = []
     done = 0
     try:
-        with _pool(worker_count(jobs, len(pages))) as pool:
-            results = pool.imap_unordered(_render_run, runs) if pool else map(_render_run, runs)
-            if pool:
-                side_work()
-            for count, run_failures in results:
+        with workers.pool(processes) as pool:
+            for count, run_failures in (pool.imap_unordered(_render_run, runs) if pool
+                                        else map(_render_run, runs)):
                 done += count
                 failures += run_failures
                 progress("render", done, len(pages))
-            if not pool:
-                side_work()
     finally:
         _JOB.clear()
     return collate_failures(failures)
@@ -327,64 +320,6 @@ def _render_one(env, views: SiteViews, page: Page) -> tuple[str | None, list]:
         return None, [(page.path, page.template, exc)]
 
 
-def worker_count(requested: int | None, pages: int) -> int:
-    """How many processes render: as asked, else one per core (at most 8) on large sites,
-    and only one where forking is not safe (see ``_can_fork``)."""
-    if not _can_fork():
-        return 1
-    if requested:
-        return requested
-    if pages < PARALLEL_PAGES:
-        return 1
-    return max(1, min(cpu_count(), 8))
-
-
-def cpu_count() -> int:
-    """The cores this process may use (Linux knows its affinity; elsewhere, all cores)."""
-    if hasattr(os, "sched_getaffinity"):
-        return len(os.sched_getaffinity(0))
-    return os.cpu_count() or 1
-
-
-def _can_fork() -> bool:
-    """Forking is safe on Linux while no other thread runs; macOS's system libraries are not
-    fork-safe and Windows cannot fork: there, one process renders everything."""
-    return sys.platform.startswith("linux") and threading.active_count() == 1 and \
-        "fork" in multiprocessing.get_all_start_methods()
-
-
-def _ignore_interrupts() -> None:
-    """Workers leave Ctrl-C and SIGTERM to the parent, which stops them (and cleans up)."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-
-
-class _pool:
-    """A pool of forked workers, or None (for one process), as a context manager."""
-
-    def __init__(self, workers: int):
-        self.workers = workers
-        self.pool = None
-
-    def __enter__(self):
-        if self.workers > 1:
-            # Out of the collector's reach, the parent's objects are not walked (and so not
-            # copied into every worker) by the workers' collections.
-            gc.freeze()
-            self.pool = multiprocessing.get_context("fork").Pool(
-                self.workers, initializer=_ignore_interrupts)
-        return self.pool
-
-    def __exit__(self, *exc) -> None:
-        if self.pool is not None:
-            if exc[0] is None:
-                self.pool.close()
-            else:
-                self.pool.terminate()
-            self.pool.join()
-            gc.unfreeze()
-
-
 # --- files ------------------------------------------------------------------------------------
 
 def write_files(folder: str, files: dict[str, str | Iterable[str]]) -> int:
@@ -404,38 +339,3 @@ def _write_static(content: Content, folder: str) -> int:
               for name, text in content.templates.items() if name.startswith(STATIC_PREFIX)}
     static["references.bib"] = content.bib_text
     return write_files(folder, static)
-
-
-# --- files for contributors (``ldn-site new`` and ``ldn-site schema``) ------------------------
-
-def create_file(path: str, text: str) -> bool:
-    """Create a new file holding ``text``; False, writing nothing, if anything already exists
-    at ``path``. Exclusive creation, so nothing is ever overwritten, even by a racing run."""
-    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
-    try:
-        with open(path, "x", encoding="utf-8") as f:
-            f.write(text)
-    except FileExistsError:
-        return False
-    return True
-
-
-def update_files(folder: str, files: dict[str, str]) -> list[str]:
-    """Write each named text file into ``folder`` atomically (temporary file, then rename);
-    returns the names whose content changed, sorted. Unchanged files are not touched."""
-    os.makedirs(folder, exist_ok=True)
-    changed = []
-    for name, text in sorted(files.items()):
-        target = os.path.join(folder, name)
-        try:
-            with open(target, encoding="utf-8") as f:
-                if f.read() == text:
-                    continue
-        except OSError:
-            pass
-        tmp = os.path.join(folder, f".{name}.{os.getpid()}")
-        with open(tmp, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, target)
-        changed.append(name)
-    return changed

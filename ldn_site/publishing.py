@@ -7,7 +7,9 @@ sees a half-written one. Every folder the build makes carries a marker file, and
 without that marker is ever replaced or deleted: a build must never destroy what it did not
 create (a user's ``docs/``, the repository itself, its content). ``check_output`` says whether
 a target is acceptable, as a located diagnostic; ``Staging`` makes, publishes or discards a
-staging folder. Renders nothing and decides nothing about pages: the pipeline hands it folders.
+staging folder. Also the two other ways ldn-site writes into a repository, for contributors:
+``create_file`` (``new``: never overwrites) and ``update_files`` (``schema``: atomic). Renders
+nothing and decides nothing about pages: the pipeline hands it folders.
 """
 
 from __future__ import annotations
@@ -194,3 +196,38 @@ def _exchange(a: str, b: str) -> bool:
     if err in (errno.ENOSYS, errno.EINVAL, errno.EPERM, errno.EOPNOTSUPP):
         return False
     raise OSError(err, os.strerror(err), a)
+
+
+# --- files for contributors (``ldn-site new`` and ``ldn-site schema``) ------------------------
+
+def create_file(path: str, text: str) -> bool:
+    """Create a new file holding ``text``; False, writing nothing, if anything already exists
+    at ``path``. Exclusive creation, so nothing is ever overwritten, even by a racing run."""
+    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+    try:
+        with open(path, "x", encoding="utf-8") as f:
+            f.write(text)
+    except FileExistsError:
+        return False
+    return True
+
+
+def update_files(folder: str, files: dict[str, str]) -> list[str]:
+    """Write each named text file into ``folder`` atomically (temporary file, then rename);
+    returns the names whose content changed, sorted. Unchanged files are not touched."""
+    os.makedirs(folder, exist_ok=True)
+    changed = []
+    for name, text in sorted(files.items()):
+        target = os.path.join(folder, name)
+        try:
+            with open(target, encoding="utf-8") as f:
+                if f.read() == text:
+                    continue
+        except OSError:
+            pass
+        tmp = os.path.join(folder, f".{name}.{os.getpid()}")
+        with open(tmp, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(tmp, target)
+        changed.append(name)
+    return changed

@@ -123,6 +123,18 @@ def test_the_store_misses_for_another_stamp_and_survives_damage(tmp_path):
         broken.close()  # writing into a damaged store fails quietly
 
 
+def test_entries_of_other_code_are_dropped_when_a_build_saves(tmp_path):
+    old = caching.Store(str(tmp_path), "old-code")
+    old.put("markdown", "*a*", "<p><em>a</em></p>")
+    old.close()
+    new = caching.Store(str(tmp_path), "new-code")
+    new.put("markdown", "*b*", "<p><em>b</em></p>")
+    new.close()
+    conn = sqlite3.connect(tmp_path / caching.CACHE_DIR / caching.STORE_FILE)
+    assert conn.execute("SELECT DISTINCT stamp FROM entries").fetchall() == [("new-code",)]
+    conn.close()
+
+
 def test_an_entry_that_is_not_json_is_a_miss(tmp_path):
     store = caching.Store(str(tmp_path), "s")
     store.put("n", "k", "v")
@@ -157,3 +169,11 @@ def test_the_code_stamp_covers_templates_and_every_package_file(tmp_path):
     assert caching.code_stamp({"base.html": "b"}) != stamp
     assert caching.code_stamp({"base.html": "a", "static/x.css": ""}) != stamp
     assert caching.code_stamp({"base.html": "a"}) == stamp
+
+
+def test_an_unchanged_build_reports_the_same_warnings_again(make_site, tmp_path):
+    site = make_site("invalid/warnings-only")
+    first = pipeline.build_site(str(site), output=str(tmp_path / "out"), search=False)
+    again = pipeline.build_site(str(site), output=str(tmp_path / "out"), search=False)
+    assert first.written and first.diagnostics and not first.unchanged
+    assert again.unchanged and again.diagnostics == first.diagnostics

@@ -121,32 +121,6 @@ def test_term_linker_links_first_mention_only_and_never_inside_links_or_code():
     assert link("<p>placebo again</p>") == "<p>placebo again</p>"
 
 
-def test_term_linker_remembered_between_builds_gives_the_same_links():
-    """Glossary links are remembered with the Markdown cache (as JSON); a page linked from
-    the remembered results must equal one linked afresh, including which terms count as
-    already linked for the texts that follow."""
-    texts = ["<p>A randomized, placebo-controlled trial.</p>",
-             "<p>Placebo again, and a systematic review of randomized trials.</p>",
-             "<p>No terms here.</p>", "<p>A crossover trial against placebo.</p>"]
-    fresh = TermLinker("../")
-    expected = [fresh(t) for t in texts]
-    store: dict = {}
-
-    def memo(namespace, key, compute):
-        if (namespace, key) not in store:
-            store[namespace, key] = json.loads(json.dumps(compute()))  # as saved and read back
-        return store[namespace, key]
-
-    first = TermLinker("../", memo)
-    assert [first(t) for t in texts] == expected
-    assert len(store) == len(texts)
-    replay = TermLinker("../", lambda ns, key, compute: store[ns, key])  # never computes
-    assert [replay(t) for t in texts] == expected
-    assert replay.seen == fresh.seen
-    other_depth = TermLinker("", memo)
-    assert other_depth(texts[0]) != expected[0] and len(store) == len(texts) + 1
-
-
 def test_every_linked_term_has_triggers_that_its_matches_contain():
     from ldn_site.glossary import TERMS, TRIGGERS
     samples = {"adverse-event": "Side effects", "ci": "95% CI", "significant": "p &lt; 0.05",

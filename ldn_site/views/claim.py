@@ -33,7 +33,7 @@ ROB_SHORT = {"randomization": "Randomization", "deviations": "Deviations",
 def view_claim(site: Site, page: Page) -> dict:
     claim = site.claims[page.ident]
     card = claim_card(site, claim.id)
-    linker = TermLinker("../" * page.path.count("/"), site.md.memo)
+    linker = TermLinker("../" * page.path.count("/"))
     articles: dict[str, list] = {}
     for ref in claim.seen_in:
         articles.setdefault(ref.partition("#")[0], []).append(excerpt_view(site, ref))
@@ -191,10 +191,7 @@ def forest_plots(site: Site, claim: Claim) -> list[dict]:
         ident = f"forest-{measure.lower()}"
         ratio = measure in v.RATIO_MEASURES
         inputs = (rows, measure, term.label.lower(), ratio, ident)
-        # Remembered with the rendered Markdown: drawing a plot costs more than looking it
-        # up, and a rebuild after a template edit draws every plot again otherwise.
-        svg = site.md.memo("forest", repr(inputs),
-                           lambda: forestplot.render_forest_plot(*inputs))
+        svg = forestplot.render_forest_plot(*inputs)
         plots.append({"id": ident, "measure": measure, "label": term.label,
                       "meaning": term.meaning,
                       "term_url": term_url(f"measure-{measure.lower()}"),

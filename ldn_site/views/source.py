@@ -42,7 +42,7 @@ def view_source(site: Site, page: Page) -> dict:
                       title, citation_text, mainEntity=source_work(site, key),
                       publisher=publisher(site))]
     ctx = base_context(site, page.path, title, citation_text, "source", "article", graph)
-    linker = TermLinker("../" * page.path.count("/"), site.md.memo)
+    linker = TermLinker("../" * page.path.count("/"))
     ids, links = find_identifiers(site, key)
     excerpts = list_excerpts(site, key)
     article_ids = list_article_claims(site, key) if is_article else []
