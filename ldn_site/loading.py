@@ -86,20 +86,8 @@ def _load_yaml(root: str, rel: str, cls, diags: list):
     return value
 
 
-def _load_one(job: tuple[str, str, type]) -> tuple[object | None, list[Diagnostic]]:
-    root, rel, cls = job
-    diags: list[Diagnostic] = []
-    return _load_yaml(root, rel, cls, diags), diags
-
-
-def _load_many(root: str, rels: list[str], cls, diags: list, map_files=map) -> list:
-    """Load many files of one model class, with ``map_files`` (``map``, or a worker pool's
-    ``map`` to parse on every core)."""
-    values = []
-    for value, file_diags in map_files(_load_one, [(root, rel, cls) for rel in rels]):
-        diags.extend(file_diags)
-        values.append(value)
-    return values
+def _load_many(root: str, rels: list[str], cls, diags: list) -> list:
+    return [_load_yaml(root, rel, cls, diags) for rel in rels]
 
 
 def _yaml_files(root: str, folder: str, diags: list) -> list[str]:
@@ -133,7 +121,7 @@ def load_config(root: str, diags: list) -> Config | None:
 
 
 def _load_folder(root: str, folder: str, cls, pattern: re.Pattern, what: str, diags: list,
-                 broken: set, map_files=map) -> dict[str, object]:
+                 broken: set) -> dict[str, object]:
     """Load every ``<id>.yaml`` in a folder as ``cls``; the file name is the id."""
     rels = []
     for rel in _yaml_files(root, folder, diags):
@@ -144,7 +132,7 @@ def _load_folder(root: str, folder: str, cls, pattern: re.Pattern, what: str, di
             diags.append(error(rel, 1, "invalid-id",
                                f"{what} '{ident}' (the file name) {_RULES[what]}"))
     loaded = {}
-    for rel, value in zip(rels, _load_many(root, rels, cls, diags, map_files)):
+    for rel, value in zip(rels, _load_many(root, rels, cls, diags)):
         ident = os.path.basename(rel)[: -len(".yaml")]
         if value is None:
             broken.add(ident)
@@ -160,16 +148,15 @@ _RULES = {
 }
 
 
-def load_claims(root: str, diags: list, broken: set, map_files=map) -> list[Claim]:
-    claims = _load_folder(root, CLAIMS_DIR, Claim, _ID, "claim id", diags, broken, map_files)
+def load_claims(root: str, diags: list, broken: set) -> list[Claim]:
+    claims = _load_folder(root, CLAIMS_DIR, Claim, _ID, "claim id", diags, broken)
     for ident, claim in claims.items():
         claim.id = ident
     return list(claims.values())
 
 
-def load_sources(root: str, diags: list, broken: set, map_files=map) -> dict[str, Source]:
-    sources = _load_folder(root, SOURCES_DIR, Source, _BIBKEY, "source key", diags, broken,
-                           map_files)
+def load_sources(root: str, diags: list, broken: set) -> dict[str, Source]:
+    sources = _load_folder(root, SOURCES_DIR, Source, _BIBKEY, "source key", diags, broken)
     for key, source in sources.items():
         source.key = key
     return sources
@@ -281,17 +268,15 @@ def read_today() -> datetime.date:
     return datetime.date.today()
 
 
-def load_content(root: str, with_templates: bool = True,
-                 map_files=map) -> tuple[Content, list[Diagnostic]]:
+def load_content(root: str, with_templates: bool = True) -> tuple[Content, list[Diagnostic]]:
     """Read and parse everything in the repository at ``root`` (without the templates when
-    the caller loads them itself with ``load_templates``). ``map_files`` parses the claim and
-    source files: ``map``, or the ``map`` of a pool of worker processes."""
+    the caller loads them itself with ``load_templates``)."""
     diags: list[Diagnostic] = []
     config = load_config(root, diags)
     broken_claims: set[str] = set()
     broken_sources: set[str] = set()
-    claims = load_claims(root, diags, broken_claims, map_files)
-    sources = load_sources(root, diags, broken_sources, map_files)
+    claims = load_claims(root, diags, broken_claims)
+    sources = load_sources(root, diags, broken_sources)
     bib_text = ""
     bib: dict[str, BibEntry] = {}
     if os.path.isfile(os.path.join(root, BIB_FILE)):

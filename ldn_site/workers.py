@@ -1,13 +1,15 @@
 """Workers: how many processes share a build's work, and the pool they run in.
 
-Owns the decision to use more than one process and the pool itself. A build parses its files
-and renders its pages on every core of a large site, in worker processes forked from the
-parent, which shares its loaded content with them without copying it. Forking is safe only
-while no other thread runs (a fork copies the locks other threads hold, held for ever in the
-child) and only where the system libraries allow it: on Linux, in a build from the command
-line. Everywhere else (macOS, Windows, a ``serve`` with its server threads) one process does
-the work, with the same result. Workers leave Ctrl-C to the parent. Decides nothing about
-what the work is: the pipeline hands the pool its functions.
+Owns the decision to use more than one process, the pool, and the child a large site is
+loaded in. A build renders the pages of a large site on every core, in worker processes
+forked from the parent, which shares its loaded content with them without copying it; it
+loads and validates that content in a child first, so that the parent holds only the result,
+compactly (``in_child``). Forking is safe only while no other thread runs (a fork copies the
+locks other threads hold, held for ever in the child) and only where the system libraries
+allow it: on Linux, in a build from the command line. Everywhere else (macOS, Windows, a
+``serve`` with its server threads) one process does the work, with the same result. Workers
+leave Ctrl-C to the parent. Decides nothing about what the work is: the pipeline hands the
+pool its functions.
 """
 
 from __future__ import annotations
@@ -77,9 +79,34 @@ def pool(workers: int):
         gc.unfreeze()
 
 
-def mapper(forked):
-    """``map`` over the pool in chunks (an item takes well under a millisecond), or the
-    built-in ``map`` without one."""
-    if forked is None:
-        return map
-    return lambda work, items: forked.imap(work, items, chunksize=max(1, len(items) // 64))
+def in_child(work, *args):
+    """``work(*args)``, computed in a forked child and handed back through a pipe (pickled),
+    or None where forking is not safe or the child failed (the caller then does the work
+    itself). What the child allocates on the way goes with it."""
+    if not can_fork():
+        return None
+    context = multiprocessing.get_context("fork")
+    reader, writer = context.Pipe(duplex=False)
+    child = context.Process(target=_send, args=(writer, work, args))
+    child.start()
+    writer.close()
+    try:
+        result = reader.recv()
+    except EOFError:
+        result = None
+    except BaseException:
+        child.terminate()
+        raise
+    finally:
+        reader.close()
+        child.join()
+    return result if child.exitcode == 0 else None
+
+
+def _send(writer, work, args) -> None:
+    _ignore_interrupts()  # the parent handles Ctrl-C, and stops this child if need be
+    try:
+        writer.send(work(*args))
+    except BaseException:  # noqa: BLE001 - the parent does the work again itself, and a
+        os._exit(1)        # bug shows its traceback there, once, rather than here
+    writer.close()

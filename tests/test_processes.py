@@ -65,6 +65,34 @@ def test_one_process_and_workers_give_the_same_site(make_site, tmp_path, monkeyp
     assert read_tree(tmp_path / "one") == read_tree(tmp_path / "two")
 
 
+def _fail() -> None:
+    raise ValueError("a bug")
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="children fork on Linux only")
+def test_work_in_a_child_comes_back_or_is_left_to_the_caller(monkeypatch, capfd):
+    assert workers.in_child(os.getpid) != os.getpid()
+    assert workers.in_child(sorted, [3, 1, 2]) == [1, 2, 3]
+    assert workers.in_child(_fail) is None  # the caller does it again and sees the bug
+    assert workers.in_child(os._exit, 3) is None  # a child that dies hands back nothing
+    assert "Traceback" not in capfd.readouterr().err
+    monkeypatch.setattr(sys, "platform", "darwin")
+    assert workers.in_child(os.getpid) is None
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="children fork on Linux only")
+def test_a_site_loaded_in_a_child_is_built_as_one_loaded_in_process(tmp_path, monkeypatch):
+    site = tmp_path / "site"
+    benchmark.make_site(str(site), 450)  # enough files for workers and the loading child
+    child = pipeline.build_site(str(site), output=str(tmp_path / "a"), use_cache=False,
+                                search=False)
+    monkeypatch.setattr(workers, "in_child", lambda *args: None)
+    here = pipeline.build_site(str(site), output=str(tmp_path / "b"), use_cache=False,
+                               search=False)
+    assert child.written and here.written
+    assert read_tree(tmp_path / "a") == read_tree(tmp_path / "b")
+
+
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="workers fork on Linux only")
 def test_ctrl_c_during_a_parallel_build_leaves_one_line_and_the_old_site(tmp_path):
     site = tmp_path / "site"

@@ -79,8 +79,8 @@ def test_serve_keeps_up_with_bursts_of_edits_under_load(tmp_path, cpu_hog):
                     time.sleep(rng.uniform(0.05, 0.6))
             saved = time.monotonic()
             if burst == broken_burst:
-                page = wait_until(lambda: _problems_shown(server), SERVED_WITHIN + 25,
-                                  "the broken edit's problems on the page")
+                wait_until(lambda: _problems_shown(server), SERVED_WITHIN + 25,
+                           "the broken edit's problems on the page")
             else:
                 wanted = f"Burst {burst} edit {EDITS_PER_BURST - 1}"
                 wait_until(lambda: wanted in _h1(server), SERVED_WITHIN + 25,
