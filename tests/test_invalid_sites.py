@@ -34,9 +34,9 @@ CASES = [
     ("duplicate-key", [
         f"{CLAIM}:4: error: duplicate key 'topic' (first defined on line 3) [duplicate-key]"]),
     ("unknown-field", [
-        f"{CLAIM}:5: error: unknown field 'confidence' (allowed: dose, evidence, grading, "
-        "mechanism, origin, related, reviewed, seen_in, side_effects, statement, summary, "
-        "title, topic, verdict) [unknown-field]"]),
+        f"{CLAIM}:5: error: unknown field 'confidence' (allowed: authority, dose, evidence, "
+        "grading, kind, mechanism, origin, plain_reading, related, reviewed, seen_in, "
+        "side_effects, statement, summary, title, topic, verdict) [unknown-field]"]),
     ("missing-field", [
         f"{CLAIM}:1: error: missing required field 'statement' [missing-field]"]),
     ("wrong-type", [
