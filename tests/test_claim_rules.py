@@ -1,14 +1,15 @@
 """The rules of key messages, the two kinds of claim, the participant fields and unverified
 sources: each defect is reported once, at its file and line, with its stable code (one
-invalid sample site per defect under tests/sites/invalid/, an overlay of the minimal site);
-and ``ldn-site diff`` still compares a factual claim, which has no grading block.
+invalid sample site per defect under tests/sites/invalid-claim-rules/, an overlay of the
+minimal site); and ``ldn-site diff`` still compares a factual claim, which has no grading
+block.
 """
 
 from __future__ import annotations
 
 import pytest
 
-from conftest import run_cli
+from conftest import SITES, run_cli
 
 CLAIM = "claims/drug-reduces-pain.yaml"
 TRIAL = "sources/trial2020.yaml"
@@ -53,14 +54,19 @@ INVALID = [
 
 @pytest.mark.parametrize("name, expected", INVALID, ids=[c[0] for c in INVALID])
 def test_each_rule_reports_its_defect_at_its_line(make_site, name, expected):
-    site = make_site(f"invalid/{name}")
+    site = make_site(f"invalid-claim-rules/{name}")
     result = run_cli("check", "--root", site)
     assert result.stdout.splitlines() == expected + ["1 error, 0 warnings"]
     assert result.exit_code == 1
 
 
+def test_every_sample_site_is_in_the_table():
+    on_disk = {p.name for p in (SITES / "invalid-claim-rules").iterdir() if p.is_dir()}
+    assert on_disk == {name for name, _ in INVALID}
+
+
 def test_the_build_fails_on_a_key_message_without_its_claim(make_site, tmp_path):
-    site = make_site("invalid/key-message-dangling-claim")
+    site = make_site("invalid-claim-rules/key-message-dangling-claim")
     result = run_cli("build", "--root", site, "--output", tmp_path / "out", "--no-search")
     assert result.exit_code == 1
     assert "site.yaml:10: error: key_messages: no claim with id 'drug-reduces-pian'" in \
