@@ -17,7 +17,7 @@ from collections.abc import Iterable, Iterator
 from xml.sax.saxutils import escape, quoteattr
 
 SCHEMA_CONTEXT = "https://schema.org"
-DATA_FORMAT = "ldn-site open data, version 1"
+DATA_FORMAT = "ldn-site open data, version 2"
 
 # Verdicts as a schema.org Rating: 1 (worst, refuted) to 4 (best, supported).
 VERDICT_RATINGS = {"refuted": 1, "unsupported": 2, "mixed": 3, "supported": 4}
@@ -61,14 +61,17 @@ def web_page(kind: str, url: str, name: str, description: str, base_url: str,
 
 
 def claim_review(url: str, statement: str, reviewed: str, verdict: str, verdict_label: str,
-                 author: dict, article: dict) -> dict:
+                 author: dict, article: dict, explanation: str = "") -> dict:
     """A ClaimReview of one claim as one popular article makes it. The article is where the
-    claim appears: ``itemReviewed`` is the claim, with the article as its ``appearance``."""
+    claim appears: ``itemReviewed`` is the claim, with the article as its ``appearance``.
+    ``explanation`` (the plain reading of the verdict) becomes the rating's
+    ``ratingExplanation``."""
+    rating = {"@type": "Rating", "ratingValue": VERDICT_RATINGS[verdict],
+              "bestRating": 4, "worstRating": 1, "alternateName": verdict_label}
+    if explanation:
+        rating["ratingExplanation"] = explanation
     return {"@type": "ClaimReview", "url": url, "claimReviewed": statement,
-            "datePublished": reviewed, "author": author,
-            "reviewRating": {"@type": "Rating", "ratingValue": VERDICT_RATINGS[verdict],
-                             "bestRating": 4, "worstRating": 1,
-                             "alternateName": verdict_label},
+            "datePublished": reviewed, "author": author, "reviewRating": rating,
             "itemReviewed": {"@type": "Claim", "appearance": article}}
 
 

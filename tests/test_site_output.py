@@ -352,7 +352,7 @@ def test_sitemap_robots_and_feed(fixture_site, fixture_pages):
 def test_open_data(fixture_site):
     with open(os.path.join(fixture_site, "data", "claims.json"), encoding="utf-8") as f:
         data = json.load(f)
-    assert data["format"] == "ldn-site open data, version 1"
+    assert data["format"] == "ldn-site open data, version 2"
     by_id = {c["id"]: c for c in data["claims"]}
     assert len(by_id) == 6
     pain = by_id["drug-x-reduces-pain"]
