@@ -146,6 +146,26 @@ class Source:
                                       default_factory=list, pattern=URL_PATTERN)
     notes: str | None = optional("Anything else a reader should know, in your own words.",
                                  markdown=True)
+    population_group: str | None = optional(
+        "Who took part, for the participant counts: fibromyalgia, other (other conditions or "
+        "healthy volunteers) or mixed (both, not counted apart). Leave it out when the record "
+        "does not say; the count then shows them as not classified.",
+        choices=v.values(v.POPULATION_GROUPS))
+    dose_group: str | None = optional(
+        "The naltrexone dose studied, for the participant counts: low, standard (50 mg a day "
+        "or more) or none (no naltrexone given). Leave it out when the record does not say.",
+        choices=v.values(v.DOSE_GROUPS))
+    register: bool | None = optional("true when the participants come from a routine-care "
+                                     "register, such as a prescription database.")
+    same_participants_as: str | None = optional(
+        "BibTeX key of another source that reports on the same participants (a later or "
+        "secondary report of one trial); they are then counted once, as that source's.",
+        pattern=BIBKEY_PATTERN)
+    unverified: list[str] = optional(
+        "Publication details that could not be verified on any checked page (journal, doi). "
+        "Such a source is marked unverified wherever it appears, is not plotted and cannot set "
+        "a claim's starting certainty.", default_factory=list,
+        choices=v.values(v.UNVERIFIED_DETAILS))
     # Filled in by loading: the bibkey is the file name.
     key: str = internal("")
     path: str = internal("")
@@ -279,9 +299,10 @@ class Claim:
     verdict: str = spec("What the evidence says about the claim.", choices=v.values(v.VERDICTS))
     evidence: list[EvidenceItem] = spec("The studies and documents the verdict rests on.",
                                         min_items=1)
-    grading: Grading = spec("GRADE judgements; the certainty is computed from them.")
     summary: str = spec("Plain-language summary, in your own words.", markdown=True)
     reviewed: Review = spec("Who reviewed the claim, and when.")
+    grading: Grading | None = optional("GRADE judgements; the certainty is computed from them. "
+                                       "Required for effect claims; factual claims have none.")
     dose: Dose | None = optional("Structured dose, for dose claims.")
     mechanism: Mechanism | None = optional("Structured mechanism, for mechanism claims.")
     side_effects: list[SideEffect] = optional("Side effects with their reported frequency.",
@@ -292,6 +313,15 @@ class Claim:
                                   default_factory=list, pattern=EXCERPT_REF_PATTERN)
     related: list[str] = optional("Ids of related claims.", default_factory=list,
                                   pattern=ID_PATTERN)
+    kind: str = optional("effect (does something change something else: graded with GRADE) "
+                         "or factual (what a document states or what happened when: checked "
+                         "against a named authority, no GRADE).", default="effect",
+                         choices=v.values(v.CLAIM_KINDS))
+    authority: str | None = optional("Factual claims: whose record settles the claim, such as "
+                                     "the US prescribing information on DailyMed.")
+    plain_reading: str | None = optional(
+        "One plain sentence, in your own words, on what the verdict means and what it does not "
+        "mean, for claims whose verdict could read like advice. Shown beside the verdict.")
     id: str = internal("")
     path: str = internal("")
     line: int = internal()
@@ -309,6 +339,16 @@ class Maintainer:
 
 
 @dataclass
+class KeyMessage:
+    claim: str = spec("Id of the claim the message is about.", pattern=ID_PATTERN)
+    message: str = spec("One plain sentence, in your own words, answering a main question "
+                        "(pain, fatigue, safety, dose); the claim's verdict and certainty are "
+                        "shown beside it.")
+    line: int = internal()
+    col: int = internal()
+
+
+@dataclass
 class Config:
     title: str = spec("Site title.")
     base_url: str = spec("Public address of the site, ending with /.", pattern=r"^https?://\S+/$")
@@ -319,6 +359,9 @@ class Config:
     output_dir: str = optional("Where `ldn-site build` writes the site.", default="_site")
     review_max_age_days: int = optional("Reviews older than this many days are due.",
                                         default=365, minimum=1)
+    key_messages: list[KeyMessage] = optional("The bottom line at the top of the home page: "
+                                              "3 to 5 messages, each about one claim.",
+                                              default_factory=list)
     path: str = internal("")
     output_line: int = internal()  # where output_dir is written (errors about it point there)
     line: int = internal()

@@ -174,6 +174,13 @@ def claim_skeleton(claim_id: str, today: str) -> str:
     lines.append("#   - {effect: ..., frequency: ..., source: <bibkey>#<excerpt-id>}")
     lines += _comment(_doc(Claim, "related"))
     lines.append("# related: [other-claim-id]")
+    lines += _comment(f"{_doc(Claim, 'kind')} A factual claim needs its authority and no "
+                      "grading block.")
+    lines.append(f"# kind: factual  # {_choices(Claim, 'kind')}")
+    lines += _comment(_doc(Claim, "authority"))
+    lines.append("# authority: ...")
+    lines += _comment(_doc(Claim, "plain_reading"))
+    lines.append("# plain_reading: ...")
     return "\n".join(lines) + "\n"
 
 
@@ -208,6 +215,17 @@ def source_skeleton(bibkey: str) -> str:
                       f"{_choices(RiskOfBias, 'randomization')}.")
     lines.append("# risk_of_bias: {randomization: ..., deviations: ..., missing_data: ...,")
     lines.append("#                measurement: ..., reporting: ..., overall: ..., note: ...}")
+    lines += ["", "# --- primary studies of people (participant counts); omit what the record "
+                  "does not say ---"]
+    for name in ("population_group", "dose_group"):
+        lines += _comment(_doc(Source, name))
+        lines.append(f"# {name}: ...  # {_choices(Source, name)}")
+    lines += _comment(_doc(Source, "register"))
+    lines.append("# register: true")
+    lines += _comment(_doc(Source, "same_participants_as"))
+    lines.append("# same_participants_as: <bibkey>")
+    lines += _comment(_doc(Source, "unverified"))
+    lines.append(f"# unverified: [{', '.join(_meta(Source, 'unverified')['choices'])}]")
     lines += ["", "# --- popular articles only ---"]
     for name in ("publisher", "interests", "assessment", "url", "site_name", "published"):
         lines.append(f"# {name}: ...  # {_doc(Source, name)}")

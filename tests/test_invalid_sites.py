@@ -45,9 +45,9 @@ CASES = [
     ("duplicate-key", [
         f"{CLAIM}:4:1: error: duplicate key 'topic' (first defined on line 3) [duplicate-key]"]),
     ("unknown-field", [
-        f"{CLAIM}:5:1: error: unknown field 'confidence' (allowed: dose, evidence, grading, "
-        "mechanism, origin, related, reviewed, seen_in, side_effects, statement, summary, "
-        "title, topic, verdict) [unknown-field]"]),
+        f"{CLAIM}:5:1: error: unknown field 'confidence' (allowed: authority, dose, evidence, "
+        "grading, kind, mechanism, origin, plain_reading, related, reviewed, seen_in, "
+        "side_effects, statement, summary, title, topic, verdict) [unknown-field]"]),
     # A mistyped field names the field meant, and is not reported missing as well.
     ("mistyped-field", [
         f"{CLAIM}:5:1: error: unknown field 'evidense' (did you mean 'evidence'?) "

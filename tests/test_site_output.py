@@ -26,7 +26,9 @@ from ldn_site.diagnostics import has_errors
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FIXTURE = os.path.join(ROOT, "tests", "browser", "site")
 MINIMAL = os.path.join(ROOT, "tests", "sites", "minimal")
-PAGE_BUDGET = 60 * 1024  # bytes of HTML + CSS per page (search index aside)
+# Bytes of HTML + CSS per page (search index aside). 64 KiB since the home page carries the key
+# messages above an evidence map of 126 claims (62.7 KiB on the real site).
+PAGE_BUDGET = 64 * 1024
 ATOM = "{http://www.w3.org/2005/Atom}"
 SITEMAP = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
 
@@ -366,7 +368,7 @@ def test_sitemap_robots_and_feed(fixture_site, fixture_pages):
 def test_open_data(fixture_site):
     with open(os.path.join(fixture_site, "data", "claims.json"), encoding="utf-8") as f:
         data = json.load(f)
-    assert data["format"] == "ldn-site open data, version 1"
+    assert data["format"] == "ldn-site open data, version 2"
     by_id = {c["id"]: c for c in data["claims"]}
     assert len(by_id) == 6
     pain = by_id["drug-x-reduces-pain"]

@@ -1,12 +1,15 @@
 """Views, the claim pages: one per graded claim.
 
-Owns a claim page's context: the summary of findings (one row per piece of evidence, with its
-excerpts), the forest plots (one per effect measure), the risk-of-bias table, the GRADE
-derivation in words (start, each domain's rating and effect, the resulting certainty), the
-popular articles that make the claim, related claims, the review date and whether a review is
-due, the suggested citation and the page's table of contents; also the page's JSON-LD (a
-MedicalWebPage and a ClaimReview per article). It must not build another page's context nor
-do any I/O; forest plots are drawn by ``forestplot`` and remembered through the renderer.
+Owns a claim page's context: the claim framed as a claim (its title, description and citation
+carry the verdict, and a verdict that could read like advice carries its plain reading), the
+summary of findings (one row per piece of evidence, with its excerpts), the participants the
+primary studies enrolled (counted by ``participants``), the forest plots (one per effect
+measure, sources with an unverified journal or DOI left out), the risk-of-bias table, the GRADE
+derivation in words for an effect claim or the authority of a factual claim, the popular
+articles that make the claim, related claims, the review date and whether a review is due, the
+suggested citation and the page's table of contents; also the page's JSON-LD (a MedicalWebPage
+and a ClaimReview per article). It must not build another page's context nor do any I/O;
+forest plots are drawn by ``forestplot`` and remembered through the renderer.
 """
 
 from __future__ import annotations
@@ -15,15 +18,15 @@ import datetime
 
 from markupsafe import Markup
 
-from ldn_site import forestplot, metadata
+from ldn_site import forestplot, metadata, participants
 from ldn_site import vocabulary as v
 from ldn_site.glossary import HEADER_TERMS, TermLinker, kind_url, term_url
 from ldn_site.grading import Grade
 from ldn_site.model import Claim
 from ldn_site.views.common import (Page, Site, absolute, article_origin, article_publisher,
                                    article_work, base_context, certainty_view, claim_card,
-                                   excerpt_view, md_html, publisher, sorted_cards,
-                                   source_label, source_link, term_view, web_page)
+                                   excerpt_view, framed_title, md_html, one_line, publisher,
+                                   sorted_cards, source_label, source_link, term_view, web_page)
 
 ROB_SHORT = {"randomization": "Randomization", "deviations": "Deviations",
              "missing_data": "Missing data", "measurement": "Measurement",
@@ -37,13 +40,14 @@ def view_claim(site: Site, page: Page) -> dict:
     articles: dict[str, list] = {}
     for ref in claim.seen_in:
         articles.setdefault(ref.partition("#")[0], []).append(excerpt_view(site, ref))
-    graph = build_claim_graph(site, page, claim, card, articles)
-    ctx = base_context(site, page.path, claim.title, claim.statement, "claim", "article", graph)
+    title, description = framed_title(card), framed_description(card)
+    graph = build_claim_graph(site, page, claim, card, articles, title, description)
+    ctx = base_context(site, page.path, title, description, "claim", "article", graph)
     rob_rows = list_rob_rows(site, claim)
     summary_html = Markup(linker(site.md(claim.summary)))
     evidence = evidence_view(site, claim, linker)
     plots = forest_plots(site, claim)
-    n_total = sum(site.sources[k].n or 0 for k in {i.source for i in claim.evidence})
+    factual = claim.kind == "factual"
     ctx.update({
         "claim": card,
         "summary_html": summary_html,
@@ -58,13 +62,15 @@ def view_claim(site: Site, page: Page) -> dict:
         "evidence": evidence,
         "evidence_count": _plural(len(evidence), "study or document",
                                   "studies and documents"),
-        "participants": n_total,
+        "participants": participants_view(participants.count_participants(
+            [item.source for item in claim.evidence], site.sources), site),
         "plots": plots,
+        "not_plotted": list_unplotted(site, claim),
         "rob_domains": [{"label": label, "short": ROB_SHORT[key]}
                         for key, label in v.ROB_DOMAINS],
         "rob_legend": [term_view(v.ROB_JUDGEMENTS, t.value) for t in v.ROB_JUDGEMENTS],
         "rob_rows": sorted(rob_rows, key=lambda r: r["source"]["key"]),
-        "grade": grade_view(site, site.grades[claim.id]),
+        "grade": None if factual else grade_view(site, site.grades[claim.id]),
         "articles": [{"source": source_link(site, key), "excerpts": exs}
                      for key, exs in sorted(articles.items())],
         "related": sorted_cards(site, claim.related),
@@ -75,7 +81,8 @@ def view_claim(site: Site, page: Page) -> dict:
         ("findings", "Summary of findings", True),
         ("effects", "Effect estimates", bool(plots)),
         ("bias", "Risk of bias", bool(rob_rows)),
-        ("certainty", "How certain is the evidence?", True),
+        ("certainty", "How this was checked" if factual else "How certain is the evidence?",
+         True),
         ("quotes", "What the sources say", True),
         ("articles", "Articles making this claim", bool(articles)),
         ("review", "Review and citation", True)) if entry[2]]
@@ -89,7 +96,7 @@ def review_view(site: Site, page: Page, claim: Claim, card: dict) -> dict:
         "reviewer": claim.reviewed.reviewer,
         "review_due": review_age is not None
         and review_age > site.config.review_max_age_days,
-        "cite": f"{claim.reviewed.reviewer}. {claim.title}. {site.config.title}. "
+        "cite": f"{claim.reviewed.reviewer}. {framed_title(card)}. {site.config.title}. "
                 f"Reviewed {claim.reviewed.date}. {absolute(site, page.path)}",
         "terms": {label: term_url(anchor) for label, anchor in HEADER_TERMS.items()},
         "search_filters": ["type:Claim", f"topic:{card['topic']['label']}",
@@ -98,6 +105,30 @@ def review_view(site: Site, page: Page, claim: Claim, card: dict) -> dict:
         "search_meta": [f"verdict:{card['verdict']['label']}",
                         f"certainty:{card['certainty']['label']}"],
     }
+
+
+def framed_description(card: dict) -> str:
+    """The statement as a claim, with its verdict and, when it has one, its plain reading."""
+    statement = one_line(card["statement"]).rstrip(".")
+    reading = f" {card['plain_reading']}" if card["plain_reading"] else ""
+    return f"Claim: {statement} — {card['rating_phrase']}.{reading}"
+
+
+def participants_view(count: participants.Count | None, site: Site) -> dict | None:
+    """The participant count in words: "286 participants in 5 primary studies", each split
+    with its labelled parts, and the primary studies that report no number."""
+    if count is None:
+        return None
+    numbered = count.studies - len(count.unreported)
+    summary = (f"{count.total:,} participants in "
+               f"{_plural(numbered, 'primary study', 'primary studies')}" if numbered else "")
+    return {"summary": summary,
+            "unreported": [source_link(site, key) for key in count.unreported],
+            "splits": [{"label": label, "parts": [{"label": p.label, "n": f"{p.n:,}"}
+                                                  for p in parts]}
+                       for label, parts in (("By design", count.by_design),
+                                            ("By population", count.by_population),
+                                            ("By dose studied", count.by_dose)) if parts]}
 
 
 def dose_view(claim: Claim) -> dict | None:
@@ -181,7 +212,7 @@ def forest_plots(site: Site, claim: Claim) -> list[dict]:
     groups: dict[str, list[forestplot.Row]] = {}
     for item in claim.evidence:
         e = item.effect
-        if e is None:
+        if e is None or site.sources[item.source].unverified:
             continue
         groups.setdefault(e.measure, []).append(forestplot.Row(
             source_label(site, item.source), e.outcome, e.value, e.ci_low, e.ci_high, e.n))
@@ -203,13 +234,21 @@ def forest_plots(site: Site, claim: Claim) -> list[dict]:
     return plots
 
 
-def build_claim_graph(site: Site, page: Page, claim: Claim, card: dict,
-                      articles: dict) -> list[dict]:
+def list_unplotted(site: Site, claim: Claim) -> list[dict]:
+    """The sources whose effects are left out of the plots because their journal or DOI is
+    unverified (an unverified paper may not be the one we think it is)."""
+    keys = dict.fromkeys(item.source for item in claim.evidence
+                         if item.effect is not None and site.sources[item.source].unverified)
+    return [source_link(site, key) for key in keys]
+
+
+def build_claim_graph(site: Site, page: Page, claim: Claim, card: dict, articles: dict,
+                      title: str, description: str) -> list[dict]:
     url = absolute(site, page.path)
     author = metadata.organization(claim.reviewed.reviewer)
     # The sources are described (as ScholarlyArticle) on their own pages, not repeated
     # here: a claim page must stay small.
-    graph = [web_page(site, "MedicalWebPage", page.path, claim.title, claim.statement,
+    graph = [web_page(site, "MedicalWebPage", page.path, title, description,
                       lastReviewed=claim.reviewed.date, reviewedBy=author,
                       publisher=publisher(site))]
     for key, excerpts in sorted(articles.items()):
@@ -218,7 +257,8 @@ def build_claim_graph(site: Site, page: Page, claim: Claim, card: dict,
             url, claim.statement, claim.reviewed.date, claim.verdict,
             card["verdict"]["label"], publisher(site),
             article_work(site, key, with_publisher=False),
-            article_publisher(site, key), article_origin(site, key)["published"]))
+            article_publisher(site, key), article_origin(site, key)["published"],
+            explanation=card["plain_reading"]))
     return graph
 
 

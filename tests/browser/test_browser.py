@@ -297,7 +297,8 @@ def test_search_with_filters_finds_and_opens_a_claim(visit):
     page.get_by_label("Search claims, studies and articles").fill("tramadol")
     expect(page.locator("#search-results li")).to_have_count(1)
     page.locator("#search-results a").first.click()
-    expect(page.locator("h1")).to_have_text("Drug X must not be combined with opioid painkillers")
+    expect(page.locator("h1")).to_have_text(
+        "Claim: Drug X must not be combined with opioid painkillers")
     assert v.outside_requests() == []
     assert v.errors == []
 
