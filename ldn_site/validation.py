@@ -182,6 +182,7 @@ def _check_claim(claim: Claim, content: Content, index: dict, claim_ids: set, ci
             if e.measure in v.RATIO_MEASURES and min(e.value, e.ci_low) <= 0:
                 diags.append(error(claim.path, e.line, "invalid-effect",
                                    f"effect: a {e.measure} must be greater than 0"))
+            _check_arms(e.arms, claim.path, "effect", diags)
     if claim.evidence and not any(item.excerpts for item in claim.evidence):  # else too-few-items
         diags.append(error(claim.path, claim.line, "missing-excerpt",
                            "the claim's evidence quotes no excerpt; at least one item needs "
@@ -195,6 +196,7 @@ def _check_claim(claim: Claim, content: Content, index: dict, claim_ids: set, ci
                                    f"seen_in: '{ref}' is not an excerpt of a popular article"))
     for effect in claim.side_effects:
         _check_excerpt_ref(effect.source, claim, content, index, diags, "side_effects")
+        _check_arms(effect.arms, claim.path, "side_effects", diags)
     seen_related = set()
     for rel in claim.related:
         if rel == claim.id:
@@ -212,6 +214,26 @@ def _check_claim(claim: Claim, content: Content, index: dict, claim_ids: set, ci
             and claim.dose.min_mg > claim.dose.max_mg:
         diags.append(error(claim.path, claim.dose.line, "invalid-value",
                            "dose: min_mg is larger than max_mg"))
+
+
+def _check_arms(arms, path: str, where: str, diags: list) -> None:
+    """Each arm gives events of a total, or a percentage: enough for events per 100."""
+    if arms is None:
+        return
+    for name in ("intervention", "comparator"):
+        arm = getattr(arms, name)
+        counted = arm.events is not None and arm.total is not None
+        if counted == (arm.percent is not None) or (arm.events is None) != (arm.total is None):
+            diags.append(error(path, arm.line, "invalid-arms",
+                               f"{where}: arms.{name} needs either events and total, or "
+                               "percent (not both)"))
+        elif counted and arm.events > arm.total:
+            diags.append(error(path, arm.line, "invalid-arms",
+                               f"{where}: arms.{name} has more events ({arm.events}) than "
+                               f"participants ({arm.total})"))
+        elif arm.percent is not None and arm.percent > 100:
+            diags.append(error(path, arm.line, "invalid-arms",
+                               f"{where}: arms.{name} percent {arm.percent:g} is over 100"))
 
 
 def _check_review_age(claim: Claim, today: datetime.date, max_age: int, diags: list) -> None:

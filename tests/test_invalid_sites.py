@@ -132,6 +132,9 @@ CASES = [
     ("effect-outside-interval", [
         f"{CLAIM}:11: error: effect: value -1.5 lies outside its confidence interval -0.9 to "
         "-0.1 [invalid-effect]"]),
+    ("arms-more-events-than-people", [
+        f"{CLAIM}:18: error: effect: arms.intervention has more events (25) than "
+        "participants (20) [invalid-arms]"]),
     ("unsafe-link-javascript", [
         f"{CLAIM}:21: error: link to 'javascript:alert(1)' uses a forbidden scheme "
         "(javascript:, data: and vbscript: are refused) [unsafe-link]"]),

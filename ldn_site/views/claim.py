@@ -1,7 +1,8 @@
 """Views, the claim pages: one per graded claim.
 
 Owns a claim page's context: the summary of findings (one row per piece of evidence, with its
-excerpts), the forest plots (one per effect measure), the risk-of-bias table, the GRADE
+excerpts), the forest plots (one per outcome, measure and comparison, with the same
+numbers as a table) and events per 100 people on each arm where the source gives them, the risk-of-bias table, the GRADE
 derivation in words (start, each domain's rating and effect, the resulting certainty), the
 popular articles that make the claim, related claims, the review date and whether a review is
 due, the suggested citation and the page's table of contents; also the page's JSON-LD (a
@@ -26,6 +27,8 @@ from ldn_site.views.common import (Page, Site, absolute, base_context, certainty
                                    source_label, source_link, source_title, source_url,
                                    term_view, web_page)
 
+# Sources whose effects are pooled estimates of several studies (drawn as diamonds).
+POOLED_KINDS = frozenset({"systematic-review-rcts", "systematic-review"})
 ROB_SHORT = {"randomization": "Randomization", "deviations": "Deviations",
              "missing_data": "Missing data", "measurement": "Measurement",
              "reporting": "Reporting", "overall": "Overall"}
@@ -54,8 +57,10 @@ def view_claim(site: Site, page: Page) -> dict:
                        "status": term_view(v.MECHANISM_STATUSES, claim.mechanism.status)}
                       if claim.mechanism else None),
         "side_effects": [{"effect": s.effect, "frequency": s.frequency,
+                          "per_100": per_100(s.arms), "counts": arms_counts(s.arms),
                           "excerpt": excerpt_view(site, s.source)}
                          for s in claim.side_effects],
+        "side_effect_counts": any(s.arms for s in claim.side_effects),
         "evidence": evidence,
         "evidence_count": _plural(len(evidence), "study or document",
                                   "studies and documents"),
@@ -160,7 +165,9 @@ def evidence_view(site: Site, claim: Claim, linker: TermLinker | None = None) ->
                       "measure_label": v.term(v.EFFECT_MEASURES, e.measure).label,
                       "value": forestplot.number(e.value),
                       "ci_low": forestplot.number(e.ci_low),
-                      "ci_high": forestplot.number(e.ci_high), "n": e.n}
+                      "ci_high": forestplot.number(e.ci_high), "n": e.n,
+                      "intervention": e.intervention, "comparator": e.comparator,
+                      "per_100": per_100(e.arms)}
         finding = md_html(site, item.finding)
         rows.append({
             "source": source_link(site, item.source),
@@ -177,31 +184,64 @@ def evidence_view(site: Site, claim: Claim, linker: TermLinker | None = None) ->
 
 
 def forest_plots(site: Site, claim: Claim) -> list[dict]:
-    """One plot per effect measure (a difference and a ratio cannot share an axis), in
-    the order the measures first appear in the evidence."""
-    groups: dict[str, list[forestplot.Row]] = {}
+    """One plot per outcome, measure and comparison, in the order they first appear in the
+    evidence: estimates of different outcomes, or on different scales, never share an axis.
+    Pooled estimates (from systematic reviews) are marked so, and drawn as diamonds."""
+    groups: dict[tuple, list[forestplot.Row]] = {}
     for item in claim.evidence:
         e = item.effect
         if e is None:
             continue
-        groups.setdefault(e.measure, []).append(forestplot.Row(
-            source_label(site, item.source), e.outcome, e.value, e.ci_low, e.ci_high, e.n))
+        pooled = site.sources[item.source].kind in POOLED_KINDS
+        groups.setdefault((e.outcome, e.measure, e.intervention, e.comparator, e.better),
+                          []).append(forestplot.Row(
+                              source_label(site, item.source), e.value, e.ci_low, e.ci_high,
+                              e.n, pooled, per_100(e.arms)))
     plots = []
-    for measure, rows in groups.items():
+    for number, (group, rows) in enumerate(groups.items(), 1):
+        outcome, measure, intervention, comparator, better = group
         term = v.term(v.EFFECT_MEASURES, measure)
-        ident = f"forest-{measure.lower()}"
-        ratio = measure in v.RATIO_MEASURES
-        inputs = (rows, measure, term.label.lower(), ratio, ident)
-        # Remembered with the rendered Markdown: drawing a plot costs more than looking it
-        # up, and a rebuild after a template edit draws every plot again otherwise.
-        key = "forest:" + hashlib.sha256(repr(inputs).encode("utf-8")).hexdigest()
-        svg = site.md.memo(key, lambda: forestplot.render_forest_plot(*inputs))
-        plots.append({"id": ident, "measure": measure, "label": term.label,
-                      "meaning": term.meaning,
+        axis = forestplot.Axis(outcome, measure, term.label.lower(),
+                               measure in v.RATIO_MEASURES, intervention, comparator, better)
+        plots.append({"id": f"forest-{number}", "outcome": outcome, "measure": measure,
+                      "label": term.label,
+                      "intervention": intervention, "comparator": comparator,
+                      "sides": forestplot.side_labels(axis),
                       "term_url": term_url(f"measure-{measure.lower()}"),
-                      "null": "1" if ratio else "0",
-                      "svg": Markup(svg)})
+                      "null": forestplot.number(axis.null),
+                      "svg": Markup(draw_plot(site, rows, axis)),
+                      "rows": forestplot.table_rows(rows, axis),
+                      "has_pooled": any(r.pooled for r in rows),
+                      "has_counts": any(r.per_100 for r in rows)})
     return plots
+
+
+def draw_plot(site: Site, rows: list, axis) -> str:
+    # Remembered with the rendered Markdown: drawing a plot costs more than looking it up,
+    # and a rebuild after a template edit draws every plot again otherwise.
+    inputs = (rows, axis)
+    key = "forest:" + hashlib.sha256(repr(inputs).encode("utf-8")).hexdigest()
+    return site.md.memo(key, lambda: forestplot.render_forest_plot(*inputs))
+
+
+def per_100(arms) -> tuple[str, str] | None:
+    """Events per 100 people in the intervention and the comparison group, or None."""
+    if arms is None:
+        return None
+    return _per_100(arms.intervention), _per_100(arms.comparator)
+
+
+def _per_100(arm) -> str:
+    value = arm.percent if arm.percent is not None else 100 * arm.events / arm.total
+    return f"{value:.0f}" if value >= 10 else f"{value:.1f}".rstrip("0").rstrip(".")
+
+
+def arms_counts(arms) -> str:
+    """The counts behind events per 100 ("33 of 48 vs 36 of 50"), when the source gave them."""
+    if arms is None or arms.intervention.events is None or arms.comparator.events is None:
+        return ""
+    a, b = arms.intervention, arms.comparator
+    return f"{a.events} of {a.total} vs {b.events} of {b.total}"
 
 
 def build_claim_graph(site: Site, page: Page, claim: Claim, card: dict,
