@@ -115,6 +115,8 @@ class Source:
     duration: str | None = optional("How long treatment or follow-up lasted.")
     comparator: str | None = optional("What the intervention was compared with.")
     registration: str | None = optional("Trial registry identifier, such as NCT02806440.")
+    trial_name: str | None = optional("The trial's name or acronym as its authors use it, such "
+                                      "as FINAL; readers search for it.")
     setting: str | None = optional("Where the study took place.")
     results: str | None = optional("Main results with their numbers, in your own words.",
                                    markdown=True)
@@ -290,6 +292,9 @@ class Claim:
     grading: Grading = spec("GRADE judgements; the certainty is computed from them.")
     summary: str = spec("Plain-language summary, in your own words.", markdown=True)
     reviewed: Review = spec("Who reviewed the claim, and when.")
+    question: str | None = optional("The reader's question the claim answers, in plain words, "
+                                    "such as 'Does LDN help with fibromyalgia pain?'; shown "
+                                    "under the title and weighted in search.")
     dose: Dose | None = optional("Structured dose, for dose claims.")
     mechanism: Mechanism | None = optional("Structured mechanism, for mechanism claims.")
     side_effects: list[SideEffect] = optional("Side effects with their reported frequency.",

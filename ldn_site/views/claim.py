@@ -50,6 +50,7 @@ def view_claim(site: Site, page: Page) -> dict:
     n_total = sum(site.sources[k].n or 0 for k in {i.source for i in claim.evidence})
     ctx.update({
         "claim": card,
+        "question": claim.question or "",
         "summary_html": summary_html,
         "origin_html": Markup(linker(site.md(claim.origin))),
         "dose": dose_view(claim),

@@ -20,8 +20,8 @@ from ldn_site.citations import clean_bib, csl_name, split_names
 from ldn_site.glossary import TermLinker, kind_url
 from ldn_site.views.common import (Page, Site, absolute, base_context, certainty_view,
                                    claim_card, count_verdicts, excerpt_anchor, kind_view,
-                                   list_article_claims, md_html, publisher, source_title,
-                                   source_url, term_view, web_page)
+                                   list_article_claims, md_html, publisher, source_label,
+                                   source_title, source_url, term_view, web_page)
 
 _NCT = re.compile(r"^NCT\d{8}$")
 DETAILS = (("design", "Design"), ("population", "Population"), ("n", "Participants"),
@@ -51,7 +51,8 @@ def view_source(site: Site, page: Page) -> dict:
                    "is_article": is_article,
                    "citation_html": site.citations.html(key),
                    "citation_style": "AMA",
-                   "title": title,
+                   "title": title, "label": source_label(site, key),
+                   "trial_name": source.trial_name or "",
                    "start": certainty_view(kind.start) if kind.start else None},
         "links": links,
         "details": [{"label": label, "value": getattr(source, name)}

@@ -8,6 +8,12 @@ const status = document.getElementById("search-status");
 const list = document.getElementById("search-results");
 const more = document.getElementById("search-more");
 const filterNames = ["type", "topic", "verdict", "certainty"];
+// Ranking (https://pagefind.app/docs/ranking/), tuned on the review's own pages with the
+// queries of tests/browser/test_search_ranking.py: weighted words (titles, questions and
+// verdict sentences carry data-pagefind-weight) count fully instead of saturating at once,
+// and a long claim page that answers a question is not ranked below a short one that only
+// mentions its words.
+const RANKING = { termSaturation: 2.0, pageLength: 0.0, termFrequency: 0.5 };
 let pagefind = null;
 let results = [];
 let shown = 0;
@@ -70,6 +76,20 @@ function render(data) {
   return item;
 }
 
+// A query that is the name of a topic ("dose", "side effects") is answered first by that
+// topic's page, which lists every claim on it: Pagefind ranks by the words on a page, and a
+// short study about dosing would otherwise come first. Found with the "type" filter.
+async function findTopic(query, filters) {
+  if (filters.type && filters.type !== "Topic") return null;
+  const found = await pagefind.search(query, { filters: { ...filters, type: "Topic" } });
+  for (const result of (found ? found.results : []).slice(0, 3)) {
+    const data = await result.data();
+    const title = (data.meta && data.meta.title) || "";
+    if (title.toLowerCase() === query.toLowerCase()) return result;
+  }
+  return null;
+}
+
 async function showMore() {
   const mine = generation;
   const batch = results.slice(shown, shown + PAGE_SIZE);
@@ -108,8 +128,10 @@ async function run() {
   if (!pagefind) return;
   say("Searching…");
   const search = await pagefind.search(query || null, { filters });
+  const topic = query ? await findTopic(query, filters) : null;
   if (mine !== generation) return;
   results = search ? search.results : [];
+  if (topic) results = [topic, ...results.filter((r) => r.id !== topic.id)];
   say(describe(query, filters, results.length));
   await showMore();
 }
@@ -125,7 +147,7 @@ async function start() {
   }
   try {
     pagefind = await import("./pagefind/pagefind.js");
-    await pagefind.options({ baseUrl: "/", excerptLength: 24 });
+    await pagefind.options({ baseUrl: "/", excerptLength: 24, ranking: RANKING });
     await pagefind.init();
   } catch (error) {
     pagefind = null;
