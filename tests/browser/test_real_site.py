@@ -143,3 +143,50 @@ def test_one_search_form_per_page_and_its_example_fits(site, page_at, path):
         return inner - text;
     }""")
     assert room >= 0, f"the placeholder is {-room:.0f}px too wide for its box"
+
+
+# --- forest plots --------------------------------------------------------------------------
+
+def _pages_with(out: str, marker: str) -> list[str]:
+    found = []
+    for folder in ("claims", "sources"):
+        for name in sorted(os.listdir(os.path.join(out, folder))):
+            with open(os.path.join(out, folder, name), encoding="utf-8") as f:
+                if marker in f.read():
+                    found.append(f"{folder}/{name}")
+    return found
+
+
+def test_no_forest_plot_text_falls_outside_its_drawing(site, page_at):
+    base, out = site
+    pages = _pages_with(out, 'class="forest"')
+    assert len(pages) >= 10
+    page = page_at(DESKTOP)
+    for path in pages:
+        page.goto(base + path, wait_until="networkidle")
+        outside = page.evaluate("""() => {
+            const bad = [];
+            for (const svg of document.querySelectorAll('svg.forest')) {
+                const vb = svg.viewBox.baseVal;
+                for (const t of svg.querySelectorAll('text')) {
+                    const b = t.getBBox();
+                    if (b.x < vb.x || b.y < vb.y || b.x + b.width > vb.x + vb.width
+                        || b.y + b.height > vb.y + vb.height) bad.push(t.textContent);
+                }
+            }
+            return bad;
+        }""")
+        assert outside == [], f"{path}: {outside}"
+
+
+def test_narrow_screens_get_the_plot_numbers_as_a_readable_table(site, page_at):
+    base, _ = site
+    page = page_at(PHONE)
+    page.goto(base + "claims/ldn-reduces-fibromyalgia-pain.html", wait_until="networkidle")
+    expect(page.locator("svg.forest").first).to_be_hidden()
+    table = page.locator(".forest-table table").first
+    expect(table).to_be_visible()
+    expect(table).to_contain_text("Favours LDN")
+    size = page.evaluate("parseFloat(getComputedStyle(document.querySelector("
+                         "'.forest-table td')).fontSize)")
+    assert size >= 14  # the plot's own text would render at about 9.5 px here
