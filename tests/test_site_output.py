@@ -405,8 +405,8 @@ def test_search_index_is_built_and_only_covers_content_pages(fixture_site):
     entry = os.path.join(fixture_site, "pagefind", "pagefind-entry.json")
     with open(entry, encoding="utf-8") as f:
         info = json.load(f)
-    # 6 claims + 8 sources + glossary + methodology.
-    assert info["languages"]["en"]["page_count"] == 16
+    # 6 claims + 8 sources + 7 topics + glossary + methodology.
+    assert info["languages"]["en"]["page_count"] == 23
     assert os.path.isfile(os.path.join(fixture_site, "search.js"))
 
 

@@ -201,9 +201,25 @@ def test_term_linker_links_first_mention_only_and_never_inside_links_or_code():
                 "again an RCT and a crossover.</p>")
     assert html == ('<p>A <a href="x">placebo</a> and a <a class="term" '
                     'href="../glossary.html#placebo">placebo-controlled</a> <a class="term" '
-                    'href="../glossary.html#rct">RCT</a>. <code>RCT</code> again an RCT and a '
+                    'href="../glossary.html#rct"><abbr title="randomized controlled trial">RCT'
+                    '</abbr></a>. <code>RCT</code> again an RCT and a '
                     '<a class="term" href="../glossary.html#crossover-trial">crossover</a>.</p>')
     assert link("<p>placebo again</p>") == "<p>placebo again</p>"
+
+
+def test_abbreviations_keep_their_case_and_get_their_expansion():
+    link = TermLinker("")
+    html = link("<p>Pain: SMD −0.6 (95% CI −1 to −0.1; I² = 91%), or not; Cohen&#x27;s d "
+                "0.23; the Fibromyalgia Impact Questionnaire (FIQR).</p>")
+    assert '<a class="term" href="glossary.html#measure-smd"><abbr title="standardized mean ' \
+           'difference">SMD</abbr></a>' in html
+    assert '<abbr title="confidence interval">CI</abbr>' in html
+    assert '<abbr title="heterogeneity between studies">I²</abbr>' in html
+    assert 'href="glossary.html#cohens-d">' in html
+    # "or" is a word, not the odds ratio; a term and its abbreviation are each linked once.
+    assert "measure-or" not in html
+    assert 'href="glossary.html#fiqr">Fibromyalgia Impact Questionnaire</a> (<a class="term" ' \
+           'href="glossary.html#fiqr"><abbr' in html
 
 
 def test_term_linker_remembered_between_builds_gives_the_same_links():

@@ -14,12 +14,14 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+from html import escape
 
 from markupsafe import Markup
 
 from ldn_site import forestplot, metadata
 from ldn_site import vocabulary as v
-from ldn_site.glossary import HEADER_TERMS, TermLinker, kind_url, term_url
+from ldn_site.glossary import (HEADER_TERMS, TermLinker, abbreviation, domain_url, kind_url,
+                              term_url)
 from ldn_site.grading import Grade
 from ldn_site.model import Claim
 from ldn_site.views.common import (Page, Site, absolute, base_context, certainty_view,
@@ -44,23 +46,26 @@ def view_claim(site: Site, page: Page) -> dict:
     graph = build_claim_graph(site, page, claim, card, articles)
     ctx = base_context(site, page.path, claim.title, claim.statement, "claim", "article", graph)
     rob_rows = list_rob_rows(site, claim)
+    # The linker links each term's first mention, so texts go through it in page order.
+    statement_html = Markup(linker(escape(claim.statement)))
     summary_html = Markup(linker(site.md(claim.summary)))
+    side_effects = side_effects_view(site, claim, linker)
     evidence = evidence_view(site, claim, linker)
+    grade = grade_view(site, site.grades[claim.id], linker)
+    origin_html = Markup(linker(site.md(claim.origin)))
     plots = forest_plots(site, claim)
     n_total = sum(site.sources[k].n or 0 for k in {i.source for i in claim.evidence})
     ctx.update({
         "claim": card,
         "question": claim.question or "",
+        "statement_html": statement_html,
         "summary_html": summary_html,
-        "origin_html": Markup(linker(site.md(claim.origin))),
+        "origin_html": origin_html,
         "dose": dose_view(claim),
         "mechanism": ({"pathway_html": md_html(site, claim.mechanism.pathway),
                        "status": term_view(v.MECHANISM_STATUSES, claim.mechanism.status)}
                       if claim.mechanism else None),
-        "side_effects": [{"effect": s.effect, "frequency": s.frequency,
-                          "per_100": per_100(s.arms), "counts": arms_counts(s.arms),
-                          "excerpt": excerpt_view(site, s.source)}
-                         for s in claim.side_effects],
+        "side_effects": side_effects,
         "side_effect_counts": any(s.arms for s in claim.side_effects),
         "evidence": evidence,
         "evidence_count": _plural(len(evidence), "study or document",
@@ -71,7 +76,7 @@ def view_claim(site: Site, page: Page) -> dict:
                         for key, label in v.ROB_DOMAINS],
         "rob_legend": [term_view(v.ROB_JUDGEMENTS, t.value) for t in v.ROB_JUDGEMENTS],
         "rob_rows": sorted(rob_rows, key=lambda r: r["source"]["key"]),
-        "grade": grade_view(site, site.grades[claim.id]),
+        "grade": grade,
         "articles": [{"source": source_link(site, key), "excerpts": exs}
                      for key, exs in sorted(articles.items())],
         "related": sorted_cards(site, claim.related),
@@ -99,12 +104,19 @@ def review_view(site: Site, page: Page, claim: Claim, card: dict) -> dict:
         "cite": f"{claim.reviewed.reviewer}. {claim.title}. {site.config.title}. "
                 f"Reviewed {claim.reviewed.date}. {absolute(site, page.path)}",
         "terms": {label: term_url(anchor) for label, anchor in HEADER_TERMS.items()},
+        "ci": abbreviation("ci"), "rob2": abbreviation("risk-of-bias"),
         "search_filters": ["type:Claim", f"topic:{card['topic']['label']}",
                            f"verdict:{card['verdict']['label']}",
                            f"certainty:{card['certainty']['label']}"],
         "search_meta": [f"verdict:{card['verdict']['label']}",
                         f"certainty:{card['certainty']['label']}"],
     }
+
+
+def side_effects_view(site: Site, claim: Claim, linker: TermLinker) -> list[dict]:
+    return [{"effect": s.effect, "frequency_html": Markup(linker(escape(s.frequency))),
+             "per_100": per_100(s.arms), "counts": arms_counts(s.arms),
+             "excerpt": excerpt_view(site, s.source)} for s in claim.side_effects]
 
 
 def dose_view(claim: Claim) -> dict | None:
@@ -133,7 +145,7 @@ def list_rob_rows(site: Site, claim: Claim) -> list[dict]:
     return rob_rows
 
 
-def grade_view(site: Site, grade: Grade) -> dict:
+def grade_view(site: Site, grade: Grade, linker: TermLinker | None = None) -> dict:
     kind = v.KINDS_BY_VALUE[grade.start_kind]
     steps = []
     for step in grade.steps:
@@ -145,8 +157,9 @@ def grade_view(site: Site, grade: Grade) -> dict:
             effect = "no change"
         steps.append({"label": step.label, "rating": v.RATING_LABELS[step.rating],
                       "changes": step.change != 0, "effect": effect,
-                      "term_url": term_url(f"domain-{step.domain.replace('_', '-')}"),
-                      "reason_html": md_html(site, step.reason),
+                      "term_url": domain_url(step.domain),
+                      "reason_html": (Markup(linker(site.md(step.reason))) if linker
+                                      else md_html(site, step.reason)),
                       "level_after": certainty_view(step.level_after)})
     return {"start": certainty_view(grade.start), "start_kind": kind.label,
             "start_kind_url": kind_url(grade.start_kind),
@@ -159,23 +172,26 @@ def evidence_view(site: Site, claim: Claim, linker: TermLinker | None = None) ->
     for item in claim.evidence:
         source = site.sources[item.source]
         rob = source.risk_of_bias
+        finding = md_html(site, item.finding)
+        finding_html = Markup(linker(finding)) if linker else finding  # before its effect line
         effect = None
         if item.effect is not None:
             e = item.effect
             effect = {"outcome": e.outcome, "measure": e.measure,
+                      "outcome_html": Markup(linker(escape(e.outcome))) if linker else e.outcome,
                       "measure_label": v.term(v.EFFECT_MEASURES, e.measure).label,
+                      "abbr": abbreviation(f"measure-{e.measure.lower()}"),
                       "value": forestplot.number(e.value),
                       "ci_low": forestplot.number(e.ci_low),
                       "ci_high": forestplot.number(e.ci_high), "n": e.n,
                       "intervention": e.intervention, "comparator": e.comparator,
                       "per_100": per_100(e.arms)}
-        finding = md_html(site, item.finding)
         rows.append({
             "source": source_link(site, item.source),
             "design": v.KINDS_BY_VALUE[source.kind].label,
             "design_url": kind_url(source.kind),
             "n": source.n, "dose": source.dose or "", "duration": source.duration or "",
-            "finding_html": Markup(linker(finding)) if linker else finding,
+            "finding_html": finding_html,
             "direction": term_view(v.DIRECTIONS, item.direction),
             "rob": term_view(v.ROB_JUDGEMENTS, rob.overall) if rob else None,
             "effect": effect,
@@ -206,6 +222,7 @@ def forest_plots(site: Site, claim: Claim) -> list[dict]:
                                measure in v.RATIO_MEASURES, intervention, comparator, better)
         plots.append({"id": f"forest-{number}", "outcome": outcome, "measure": measure,
                       "label": term.label,
+                      "abbr": abbreviation(f"measure-{measure.lower()}"),
                       "intervention": intervention, "comparator": comparator,
                       "sides": forestplot.side_labels(axis),
                       "term_url": term_url(f"measure-{measure.lower()}"),

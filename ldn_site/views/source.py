@@ -11,13 +11,14 @@ do any I/O.
 from __future__ import annotations
 
 import re
+from html import escape
 
 from markupsafe import Markup
 
 from ldn_site import metadata
 from ldn_site import vocabulary as v
 from ldn_site.citations import clean_bib, csl_name, split_names
-from ldn_site.glossary import TermLinker, kind_url
+from ldn_site.glossary import TermLinker, abbreviation, kind_url
 from ldn_site.views.common import (Page, Site, absolute, base_context, certainty_view,
                                    claim_card, count_verdicts, excerpt_anchor, kind_view,
                                    list_article_claims, md_html, publisher, source_label,
@@ -54,13 +55,13 @@ def view_source(site: Site, page: Page) -> dict:
                    "title": title, "label": source_label(site, key),
                    "trial_name": source.trial_name or "",
                    "start": certainty_view(kind.start) if kind.start else None},
-        "links": links,
-        "details": [{"label": label, "value": getattr(source, name)}
+        "links": links, "rob2": abbreviation("risk-of-bias"),
+        "details": [{"label": label, "value": Markup(linker(escape(str(getattr(source, name)))))}
                     for name, label in DETAILS if getattr(source, name) is not None],
         "results_html": Markup(linker(site.md(source.results))),
         "conclusion_html": Markup(linker(site.md(source.conclusion))),
         "limitations_html": Markup(linker(site.md(source.limitations))),
-        "notes_html": md_html(site, source.notes),
+        "notes_html": Markup(linker(site.md(source.notes))),
         "rob": rob_view(site, source),
         "publisher": source.publisher or "",
         "interests": source.interests or "",

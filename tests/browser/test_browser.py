@@ -195,7 +195,7 @@ def test_page_shows_what_a_reader_needs(visit, kind, viewport):
         expect(page.locator(".citation")).to_contain_text(
             "Doe J, Roe R, Poe EA. A randomized, placebo-controlled trial")
         expect(page.get_by_role("link", name="DOI: 10.1000/fixture.1")).to_be_visible()
-        expect(page.get_by_role("heading", name="Risk of bias (RoB 2)")).to_be_visible()
+        expect(page.get_by_role("heading", name="Risk of bias")).to_be_visible()
     elif kind == "article":
         expect(page.locator("table.scorecard")).to_be_visible()
         expect(page.locator("table.scorecard")).to_contain_text("Drug X has no side effects")
