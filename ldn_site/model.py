@@ -73,6 +73,11 @@ class Excerpt:
     id: str = spec("Excerpt id, unique within its source.", pattern=ID_PATTERN)
     text: str = spec("The quotation, copied character for character from the source.")
     locator: str = spec("Where in the source the text is: section, page or paragraph.")
+    lang: str | None = optional("Language of the quotation when it is not English, as a BCP 47 "
+                                "code such as nb (Norwegian Bokmål) or de (German).",
+                                pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
+    translation: str | None = optional("An English translation of a quotation in another "
+                                       "language, in your own words (shown as a translation).")
     line: int = internal()
 
 

@@ -106,6 +106,11 @@ def _check_sources(content: Content, diags: list) -> None:
             diags.append(error(source.path, 1, "missing-provenance",
                                "verified_at must list the public pages this record was checked "
                                "against"))
+        for ex in source.excerpts:
+            if bool(ex.lang) != bool(ex.translation):
+                diags.append(error(source.path, ex.line, "missing-translation",
+                                   f"excerpt '{ex.id}': a quotation in another language needs "
+                                   "both 'lang' and an English 'translation'"))
         if source.kind == "popular-article" and source.fulltext is None:
             diags.append(error(source.path, 1, "missing-field",
                                "a popular article needs 'fulltext' so its excerpts can be "

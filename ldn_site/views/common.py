@@ -224,6 +224,7 @@ def excerpt_view(site: Site, ref: str) -> dict:
     source = site.sources[key]
     excerpt = next(e for e in source.excerpts if e.id == ex_id)
     return {"ref": ref, "text": excerpt.text, "locator": excerpt.locator,
+            "lang": excerpt.lang or "", "translation": excerpt.translation or "",
             "url": excerpt_url(ref), "source": source_link(site, key)}
 
 

@@ -85,7 +85,8 @@ def list_excerpts(site: Site, key: str) -> list[dict]:
         ref = f"{key}#{ex.id}"
         citing = sorted(set(site.claims_by_excerpt.get(ref, [])))
         excerpts.append({"id": ex.id, "anchor": excerpt_anchor(ex.id), "text": ex.text,
-                         "locator": ex.locator, "number": number,
+                         "locator": ex.locator, "number": number, "lang": ex.lang or "",
+                         "translation": ex.translation or "",
                          "claims": [claim_card(site, c) for c in citing if c in site.grades]})
     return excerpts
 

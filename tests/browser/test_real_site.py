@@ -190,3 +190,71 @@ def test_narrow_screens_get_the_plot_numbers_as_a_readable_table(site, page_at):
     size = page.evaluate("parseFloat(getComputedStyle(document.querySelector("
                          "'.forest-table td')).fontSize)")
     assert size >= 14  # the plot's own text would render at about 9.5 px here
+
+
+# --- language and reflow -------------------------------------------------------------------
+
+def test_quotations_in_other_languages_are_marked_and_translated(site, page_at):
+    base, out = site
+    pages = _pages_with(out, "<blockquote lang=")
+    assert "sources/relis-ldn-norway.html" in pages
+    assert "sources/generika-naltrexone-fachinfo.html" in pages
+    assert len(pages) >= 7
+    page = page_at(PHONE)
+    for path in pages:
+        page.goto(base + path, wait_until="networkidle")
+        quotes = page.evaluate("""() => [...document.querySelectorAll('blockquote[lang]')].map(
+            q => ({lang: q.lang, translation: (q.nextElementSibling
+                   && q.nextElementSibling.matches('.translation'))
+                   ? q.nextElementSibling.innerText : '',
+                   visible: q.checkVisibility()}))""")
+        for q in quotes:
+            assert q["lang"] in ("nb", "de"), (path, q)
+            assert q["translation"].startswith("Our translation:"), (path, q)
+            assert q["visible"]
+        assert page.evaluate("document.documentElement.lang") == "en"
+
+
+def test_nothing_scrolls_sideways_at_320_px_on_any_claim_or_source_page(site, page_at):
+    base, out = site
+    page = page_at(NARROWEST)
+    wide = []
+    paths = ["index.html", "glossary.html", "methodology.html", "bibliography.html"] + [
+        f"{folder}/{name}" for folder in ("claims", "sources", "topics")
+        for name in sorted(os.listdir(os.path.join(out, folder)))]
+    for path in paths:
+        page.goto(base + path, wait_until="load")
+        width = page.evaluate("document.documentElement.scrollWidth")
+        if width > NARROWEST["width"]:
+            wide.append((path, width))
+    assert wide == []
+
+
+def test_a_risk_of_bias_table_that_scrolls_says_so(site, page_at):
+    base, _ = site
+    page = page_at(PHONE)
+    page.goto(base + "claims/ldn-reduces-fibromyalgia-pain.html", wait_until="networkidle")
+    box = page.locator(".table-wrap.scrolls")
+    assert box.evaluate("b => b.scrollWidth > b.clientWidth")  # it does scroll here
+    expect(page.locator("#bias-hint")).to_be_visible()
+    assert box.evaluate("b => getComputedStyle(b).backgroundImage").count("gradient") == 4
+    wide = page_at(DESKTOP)
+    wide.goto(base + "claims/ldn-reduces-fibromyalgia-pain.html", wait_until="networkidle")
+    expect(wide.locator("#bias-hint")).to_be_hidden()  # no hint where nothing scrolls
+
+
+@pytest.mark.parametrize("path", ["index.html", "claims/ldn-reduces-fibromyalgia-pain.html",
+                                  "sources/bruun2024naltrexone.html", "sources/article000.html",
+                                  "search.html", "glossary.html", "topics/dose.html",
+                                  "methodology.html", "bibliography.html"])
+def test_axe_finds_no_landmarks_that_share_a_name(site, page_at, path):
+    base, _ = site
+    page = page_at(DESKTOP)
+    page.goto(base + path, wait_until="networkidle")
+    page.add_script_tag(path=AXE)
+    found = page.evaluate("""async () => {
+        const r = await axe.run(document, {runOnly: {type: 'rule',
+                                                     values: ['landmark-unique']}});
+        return r.violations.map(v => v.nodes.map(n => n.target.join(' ')));
+    }""")
+    assert found == []
