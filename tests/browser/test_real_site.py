@@ -258,3 +258,30 @@ def test_axe_finds_no_landmarks_that_share_a_name(site, page_at, path):
         return r.violations.map(v => v.nodes.map(n => n.target.join(' ')));
     }""")
     assert found == []
+
+
+# --- print ---------------------------------------------------------------------------------
+
+def test_printed_tables_never_break_a_word(site, page_at):
+    base, _ = site
+    page = page_at({"width": 680, "height": 1000})  # the printable width of A4
+    page.goto(base + "claims/ldn-reduces-fibromyalgia-pain.html", wait_until="networkidle")
+    page.emulate_media(media="print")
+    broken = page.evaluate("""() => {
+        const broken = [];
+        for (const cell of document.querySelectorAll('table.rob-table td, table.rob-table th,'
+                                                     + ' table.derivation td')) {
+            const walker = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
+            for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+                for (const m of node.data.matchAll(/[A-Za-z]{4,}/g)) {
+                    const r = document.createRange();
+                    r.setStart(node, m.index);
+                    r.setEnd(node, m.index + m[0].length);
+                    const tops = new Set([...r.getClientRects()].map(b => Math.round(b.top)));
+                    if (tops.size > 1) broken.push(m[0]);
+                }
+            }
+        }
+        return broken;
+    }""")
+    assert broken == []

@@ -1,16 +1,21 @@
-"""Jargon explained where it is used: on every claim, source and topic page of the real site,
-each abbreviation a reader may not know is defined in the glossary, and its first use on the
-page is an <abbr> with its expansion inside a link to that definition.
+"""The real site's pages as a reader meets them, parsed: jargon, links out, latest reviews.
 
-The list of abbreviations is the test's own, not the glossary's: a page that starts using one
-of them while the glossary does not define it fails here. Verbatim quotations, bibliographic
-references, headings and the plots' drawings are not the site's prose and are skipped.
+Jargon is explained where it is used: on every claim, source and topic page, each
+abbreviation a reader may not know is defined in the glossary, and its first use on the page
+is an <abbr> with its expansion inside a link to that definition. The list of abbreviations is
+the test's own, not the glossary's: a page that starts using one of them while the glossary
+does not define it fails here. Verbatim quotations, bibliographic references, headings and the
+plots' drawings are not the site's prose and are skipped.
+
+Links out go to the publisher's or the regulator's own pages, not to a library proxy, a JSON
+API or a document-sharing copy; and "Latest reviews" appears only when review dates differ.
 """
 
 from __future__ import annotations
 
 import os
 import re
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -93,3 +98,34 @@ def test_every_abbreviation_is_defined_and_explained_where_first_used(real_site)
 def test_risk_of_bias_has_one_glossary_entry(real_site):
     names = [t for t in glossary_terms(real_site).values() if t.startswith("Risk of bias")]
     assert names == ["Risk of bias (RoB 2)"]
+
+
+# Hosts that are copies or machine interfaces, not the page a reader should be sent to.
+NOT_FOR_READERS = ("scribd.com", "api.fda.gov", "bibliotheek.", "ezproxy", "proxy.", "idm.oclc",
+                   "libproxy")
+
+
+def test_links_out_go_to_the_publishers_own_pages(real_site):
+    bad = []
+    for folder, _, names in os.walk(real_site):
+        for name in names:
+            if not name.endswith(".html"):
+                continue
+            with open(os.path.join(folder, name), encoding="utf-8") as f:
+                doc = parse_html(f.read())
+            for a in doc.find_all("a"):
+                host = urlsplit(a.attrs.get("href") or "").netloc
+                if any(part in host for part in NOT_FOR_READERS):
+                    bad.append((name, a.attrs["href"]))
+    assert bad == []
+
+
+def test_latest_reviews_only_when_review_dates_differ(real_site):
+    with open(os.path.join(real_site, "index.html"), encoding="utf-8") as f:
+        home = parse_html(f.read())
+    dates = set()
+    for name in os.listdir(os.path.join(real_site, "claims")):
+        with open(os.path.join(real_site, "claims", name), encoding="utf-8") as f:
+            dates.update(t.attrs["datetime"] for t in parse_html(f.read()).find_all("time"))
+    shown = home.find(id="latest-heading") is not None
+    assert shown == (len(dates) > 1)
