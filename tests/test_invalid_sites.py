@@ -35,8 +35,8 @@ CASES = [
         f"{CLAIM}:4: error: duplicate key 'topic' (first defined on line 3) [duplicate-key]"]),
     ("unknown-field", [
         f"{CLAIM}:5: error: unknown field 'confidence' (allowed: dose, evidence, grading, "
-        "mechanism, origin, related, reviewed, seen_in, side_effects, statement, summary, "
-        "title, topic, verdict) [unknown-field]"]),
+        "mechanism, origin, question, related, reviewed, seen_in, side_effects, statement, "
+        "summary, title, topic, verdict) [unknown-field]"]),
     ("missing-field", [
         f"{CLAIM}:1: error: missing required field 'statement' [missing-field]"]),
     ("wrong-type", [
