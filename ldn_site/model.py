@@ -76,6 +76,11 @@ class Excerpt:
     id: str = spec("Excerpt id, unique within its source.", pattern=ID_PATTERN)
     text: str = spec("The quotation, copied character for character from the source.")
     locator: str = spec("Where in the source the text is: section, page or paragraph.")
+    lang: str | None = optional("Language of the quotation when it is not English, as a BCP 47 "
+                                "code such as nb (Norwegian Bokmål) or de (German).",
+                                pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
+    translation: str | None = optional("An English translation of a quotation in another "
+                                       "language, in your own words (shown as a translation).")
     line: int = internal()
     col: int = internal()
 
@@ -121,6 +126,8 @@ class Source:
     duration: str | None = optional("How long treatment or follow-up lasted.")
     comparator: str | None = optional("What the intervention was compared with.")
     registration: str | None = optional("Trial registry identifier, such as NCT02806440.")
+    trial_name: str | None = optional("The trial's name or acronym as its authors use it, such "
+                                      "as FINAL; readers search for it.")
     setting: str | None = optional("Where the study took place.")
     results: str | None = optional("Main results with their numbers, in your own words.",
                                    markdown=True)
@@ -195,23 +202,58 @@ class Mechanism:
 
 
 @dataclass
+class Arm:
+    """How many in one group had the event: events of a total, or the percentage when the
+    source gives only that."""
+
+    events: int | None = optional("Participants in the group who had the event.", minimum=0)
+    total: int | None = optional("Participants in the group.", minimum=1)
+    percent: float | None = optional("Percentage of the group who had the event, when the "
+                                     "source gives no counts.", minimum=0)
+    line: int = internal()
+    col: int = internal()
+
+
+@dataclass
+class Arms:
+    """Absolute numbers on each arm of a comparison, exactly as the source reports them."""
+
+    intervention: Arm = spec("The LDN (or intervention) group.")
+    comparator: Arm = spec("The comparison group, such as placebo.")
+    line: int = internal()
+    col: int = internal()
+
+
+@dataclass
 class SideEffect:
     effect: str = spec("The side effect.")
     frequency: str = spec("How often it was reported, with the comparison, in your own words.")
     source: str = spec("The excerpt that reports it, as <bibkey>#<excerpt-id>.",
                        pattern=EXCERPT_REF_PATTERN)
+    arms: Arms | None = optional("Events on LDN and on placebo, where the source gives them; "
+                                 "shown as events per 100 people in each group.")
     line: int = internal()
     col: int = internal()
 
 
 @dataclass
 class Effect:
-    outcome: str = spec("The outcome measured, such as pain.")
+    outcome: str = spec("The outcome measured, such as pain. Effects are plotted together only "
+                        "when outcome, measure and comparison are the same, so word the same "
+                        "outcome on the same scale the same way.")
     measure: str = spec("The effect measure.", choices=v.values(v.EFFECT_MEASURES))
     value: float = spec("Point estimate.")
     ci_low: float = spec("Lower bound of the 95% confidence interval.")
     ci_high: float = spec("Upper bound of the 95% confidence interval.")
     n: int | None = optional("Participants in the analysis.", minimum=1)
+    better: str | None = optional("Which values favour the intervention: lower (as for pain "
+                                  "or side effects) or higher (as for a pain threshold). Sets "
+                                  "the plot's 'Favours' labels; without it they read 'Lower' "
+                                  "and 'Higher'.", choices=("lower", "higher"))
+    intervention: str = optional("The group the effect is about.", default="LDN")
+    comparator: str = optional("The group it is compared with.", default="placebo")
+    arms: Arms | None = optional("Events in each group, where the source gives them; shown as "
+                                 "events per 100 people beside the ratio.")
     line: int = internal()
     col: int = internal()
 
@@ -303,6 +345,9 @@ class Claim:
     reviewed: Review = spec("Who reviewed the claim, and when.")
     grading: Grading | None = optional("GRADE judgements; the certainty is computed from them. "
                                        "Required for effect claims; factual claims have none.")
+    question: str | None = optional("The reader's question the claim answers, in plain words, "
+                                    "such as 'Does LDN help with fibromyalgia pain?'; shown "
+                                    "under the title and weighted in search.")
     dose: Dose | None = optional("Structured dose, for dose claims.")
     mechanism: Mechanism | None = optional("Structured mechanism, for mechanism claims.")
     side_effects: list[SideEffect] = optional("Side effects with their reported frequency.",

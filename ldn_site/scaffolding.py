@@ -120,6 +120,8 @@ def claim_skeleton(claim_id: str, today: str) -> str:
     lines += _field(Claim, "statement", extra="One sentence, as the articles make it.")
     lines += _field(Claim, "topic")
     lines += _field(Claim, "verdict")
+    lines += _comment(_doc(Claim, "question"))
+    lines.append("# question: ...")
     lines.append("")
     lines += _comment(f"{_doc(Claim, 'evidence')} At least one item, and at least one excerpt "
                       "across the items: copy each excerpt verbatim into sources/<bibkey>.yaml "
@@ -133,7 +135,7 @@ def claim_skeleton(claim_id: str, today: str) -> str:
     lines += _comment(f"{_doc(EvidenceItem, 'effect')} Only figures the source reports; "
                       f"measure: {effect_measures}.", "    ")
     lines.append("    # effect: {outcome: ..., measure: ..., value: ..., ci_low: ..., "
-                 "ci_high: ..., n: ...}")
+                 "ci_high: ..., n: ..., better: lower}")
     lines.append("")
     lines += _comment(f"{_doc(Claim, 'grading')} Judge each of the five domains that can lower "
                       "the certainty; every rating other than not-serious needs a reason.")
@@ -187,7 +189,8 @@ def claim_skeleton(claim_id: str, today: str) -> str:
 # --- sources ---------------------------------------------------------------------------------
 
 _DESCRIPTIVE = ("design", "population", "n", "intervention", "dose", "duration", "comparator",
-                "registration", "setting", "results", "conclusion", "limitations", "notes")
+                "registration", "trial_name", "setting", "results", "conclusion", "limitations",
+                "notes")
 
 
 def source_skeleton(bibkey: str) -> str:

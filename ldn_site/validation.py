@@ -129,6 +129,11 @@ def _check_sources(content: Content, diags: list) -> None:
             diags.append(error(source.path, 1, "missing-provenance",
                                "verified_at must list the public pages this record was checked "
                                "against"))
+        for ex in source.excerpts:
+            if bool(ex.lang) != bool(ex.translation):
+                diags.append(error(source.path, ex.line, "missing-translation",
+                                   f"excerpt '{ex.id}': a quotation in another language needs "
+                                   "both 'lang' and an English 'translation'", ex.col))
         if source.kind == "popular-article" and source.fulltext is None:
             diags.append(error(source.path, 1, "missing-field",
                                "a popular article needs 'fulltext' so its excerpts can be "
@@ -333,6 +338,7 @@ def _check_evidence_item(item: EvidenceItem, claim: Claim, content: Content, ind
         if e.measure in v.RATIO_MEASURES and min(e.value, e.ci_low) <= 0:
             diags.append(error(claim.path, e.line, "invalid-effect",
                                f"effect: a {e.measure} must be greater than 0", e.col))
+        _check_arms(e.arms, claim.path, "effect", diags)
 
 
 def _check_claim(claim: Claim, content: Content, index: dict, claim_ids: set, cited: set,
@@ -353,6 +359,7 @@ def _check_claim(claim: Claim, content: Content, index: dict, claim_ids: set, ci
                                    ref.col))
     for effect in claim.side_effects:
         _check_excerpt_ref(effect.source, claim, content, index, diags, "side_effects")
+        _check_arms(effect.arms, claim.path, "side_effects", diags)
     seen_related = set()
     for rel in claim.related:
         if rel == claim.id:
@@ -370,6 +377,27 @@ def _check_claim(claim: Claim, content: Content, index: dict, claim_ids: set, ci
             and claim.dose.min_mg > claim.dose.max_mg:
         diags.append(error(claim.path, claim.dose.line, "invalid-value",
                            "dose: min_mg is larger than max_mg", claim.dose.col))
+
+
+def _check_arms(arms, path: str, where: str, diags: list) -> None:
+    """Each arm gives events of a total, or a percentage: enough for events per 100."""
+    if arms is None:
+        return
+    for name in ("intervention", "comparator"):
+        arm = getattr(arms, name)
+        counted = arm.events is not None and arm.total is not None
+        if counted == (arm.percent is not None) or (arm.events is None) != (arm.total is None):
+            diags.append(error(path, arm.line, "invalid-arms",
+                               f"{where}: arms.{name} needs either events and total, or "
+                               "percent (not both)", arm.col))
+        elif counted and arm.events > arm.total:
+            diags.append(error(path, arm.line, "invalid-arms",
+                               f"{where}: arms.{name} has more events ({arm.events}) than "
+                               f"participants ({arm.total})", arm.col))
+        elif arm.percent is not None and arm.percent > 100:
+            diags.append(error(path, arm.line, "invalid-arms",
+                               f"{where}: arms.{name} percent {arm.percent:g} is over 100",
+                               arm.col))
 
 
 def _check_review_age(claim: Claim, today: datetime.date, max_age: int, diags: list) -> None:

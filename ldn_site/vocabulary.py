@@ -40,8 +40,8 @@ class Term:
 TOPICS = (
     Term("efficacy", "Efficacy", "Whether LDN improves fibromyalgia symptoms such as pain, "
          "fatigue, sleep or quality of life, and by how much."),
-    Term("dose", "Dose", "How much LDN is taken, when, and for how long, in studies and in "
-         "practice."),
+    Term("dose", "Dose", "The dose of LDN: how much is taken, when, and for how long, in "
+         "studies and in practice."),
     Term("mechanism", "Mechanism", "How LDN is proposed to work in the body, and how well each "
          "proposed pathway is supported."),
     Term("side-effects", "Side effects", "Unwanted effects reported with LDN and how often they "

@@ -229,7 +229,7 @@ def test_an_unverified_source_is_marked_and_not_plotted(pages):
     labels = [t.normalized_text() for t in svg.find_all("text")]
     assert any(label.startswith("Doe & Roe 2020") for label in labels), labels
     assert not any("review" in label.lower() for label in labels), labels
-    note = doc.find("section", aria_labelledby="effects").find("p", cls="note")
+    note = doc.find("section", aria_labelledby="effects").find("p", cls="not-plotted")
     assert note.normalized_text().startswith(
         "Not plotted, because the journal or DOI could not be verified: A review of the drug "
         "2022.")

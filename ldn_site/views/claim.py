@@ -3,24 +3,28 @@
 Owns a claim page's context: the claim framed as a claim (its title, description and citation
 carry the verdict, and a verdict that could read like advice carries its plain reading), the
 summary of findings (one row per piece of evidence, with its excerpts), the participants the
-primary studies enrolled (counted by ``participants``), the forest plots (one per effect
-measure, sources with an unverified journal or DOI left out), the risk-of-bias table, the GRADE
-derivation in words for an effect claim or the authority of a factual claim, the popular
-articles that make the claim, related claims, the review date and whether a review is due, the
-suggested citation and the page's table of contents; also the page's JSON-LD (a MedicalWebPage
-and a ClaimReview per article). It must not build another page's context nor do any I/O;
-forest plots are drawn by ``forestplot`` and remembered through the renderer.
+primary studies enrolled (counted by ``participants``), the forest plots (one per outcome,
+measure and comparison, with the same numbers as a table; sources with an unverified journal
+or DOI left out) and events per 100 people on each arm where the source gives them, the
+risk-of-bias table, the GRADE derivation in words for an effect claim or the authority of a
+factual claim, the popular articles that make the claim, related claims, the review date and
+whether a review is due, the suggested citation and the page's table of contents; also the
+page's JSON-LD (a MedicalWebPage and a ClaimReview per article). It must not build another
+page's context nor do any I/O; forest plots are drawn by ``forestplot`` and remembered
+through the renderer.
 """
 
 from __future__ import annotations
 
 import datetime
+from html import escape
 
 from markupsafe import Markup
 
 from ldn_site import forestplot, metadata, participants
 from ldn_site import vocabulary as v
-from ldn_site.glossary import HEADER_TERMS, TermLinker, kind_url, term_url
+from ldn_site.glossary import (HEADER_TERMS, TermLinker, abbreviation, domain_url, kind_url,
+                              term_url)
 from ldn_site.grading import Grade
 from ldn_site.model import Claim
 from ldn_site.views.common import (Page, Site, absolute, article_origin, article_publisher,
@@ -28,6 +32,8 @@ from ldn_site.views.common import (Page, Site, absolute, article_origin, article
                                    excerpt_view, framed_title, md_html, one_line, publisher,
                                    sorted_cards, source_label, source_link, term_view, web_page)
 
+# Sources whose effects are pooled estimates of several studies (drawn as diamonds).
+POOLED_KINDS = frozenset({"systematic-review-rcts", "systematic-review"})
 ROB_SHORT = {"randomization": "Randomization", "deviations": "Deviations",
              "missing_data": "Missing data", "measurement": "Measurement",
              "reporting": "Reporting", "overall": "Overall"}
@@ -44,21 +50,28 @@ def view_claim(site: Site, page: Page) -> dict:
     graph = build_claim_graph(site, page, claim, card, articles, title, description)
     ctx = base_context(site, page.path, title, description, "claim", "article", graph)
     rob_rows = list_rob_rows(site, claim)
+    # The linker links each term's first mention, so texts go through it in page order.
+    statement_html = Markup(linker(escape(claim.statement)))
     summary_html = Markup(linker(site.md(claim.summary)))
+    side_effects = side_effects_view(site, claim, linker)
     evidence = evidence_view(site, claim, linker)
-    plots = forest_plots(site, claim)
     factual = claim.kind == "factual"
+    # A factual claim shows no GRADE derivation, so its terms must not use up first mentions.
+    grade = None if factual else grade_view(site, site.grades[claim.id], linker)
+    origin_html = Markup(linker(site.md(claim.origin)))
+    plots = forest_plots(site, claim)
     ctx.update({
         "claim": card,
+        "question": claim.question or "",
+        "statement_html": statement_html,
         "summary_html": summary_html,
-        "origin_html": Markup(linker(site.md(claim.origin))),
+        "origin_html": origin_html,
         "dose": dose_view(claim),
         "mechanism": ({"pathway_html": md_html(site, claim.mechanism.pathway),
                        "status": term_view(v.MECHANISM_STATUSES, claim.mechanism.status)}
                       if claim.mechanism else None),
-        "side_effects": [{"effect": s.effect, "frequency": s.frequency,
-                          "excerpt": excerpt_view(site, s.source)}
-                         for s in claim.side_effects],
+        "side_effects": side_effects,
+        "side_effect_counts": any(s.arms for s in claim.side_effects),
         "evidence": evidence,
         "evidence_count": _plural(len(evidence), "study or document",
                                   "studies and documents"),
@@ -70,7 +83,7 @@ def view_claim(site: Site, page: Page) -> dict:
                         for key, label in v.ROB_DOMAINS],
         "rob_legend": [term_view(v.ROB_JUDGEMENTS, t.value) for t in v.ROB_JUDGEMENTS],
         "rob_rows": sorted(rob_rows, key=lambda r: r["source"]["key"]),
-        "grade": None if factual else grade_view(site, site.grades[claim.id]),
+        "grade": grade,
         "articles": [{"source": source_link(site, key), "excerpts": exs}
                      for key, exs in sorted(articles.items())],
         "related": sorted_cards(site, claim.related),
@@ -99,6 +112,7 @@ def review_view(site: Site, page: Page, claim: Claim, card: dict) -> dict:
         "cite": f"{claim.reviewed.reviewer}. {framed_title(card)}. {site.config.title}. "
                 f"Reviewed {claim.reviewed.date}. {absolute(site, page.path)}",
         "terms": {label: term_url(anchor) for label, anchor in HEADER_TERMS.items()},
+        "ci": abbreviation("ci"), "rob2": abbreviation("risk-of-bias"),
         "search_filters": ["type:Claim", f"topic:{card['topic']['label']}",
                            f"verdict:{card['verdict']['label']}",
                            f"certainty:{card['certainty']['label']}"],
@@ -131,6 +145,12 @@ def participants_view(count: participants.Count | None, site: Site) -> dict | No
                                             ("By dose studied", count.by_dose)) if parts]}
 
 
+def side_effects_view(site: Site, claim: Claim, linker: TermLinker) -> list[dict]:
+    return [{"effect": s.effect, "frequency_html": Markup(linker(escape(s.frequency))),
+             "per_100": per_100(s.arms), "counts": arms_counts(s.arms),
+             "excerpt": excerpt_view(site, s.source)} for s in claim.side_effects]
+
+
 def dose_view(claim: Claim) -> dict | None:
     if not claim.dose:
         return None
@@ -157,7 +177,7 @@ def list_rob_rows(site: Site, claim: Claim) -> list[dict]:
     return rob_rows
 
 
-def grade_view(site: Site, grade: Grade) -> dict:
+def grade_view(site: Site, grade: Grade, linker: TermLinker | None = None) -> dict:
     kind = v.KINDS_BY_VALUE[grade.start_kind]
     steps = []
     for step in grade.steps:
@@ -169,8 +189,9 @@ def grade_view(site: Site, grade: Grade) -> dict:
             effect = "no change"
         steps.append({"label": step.label, "rating": v.RATING_LABELS[step.rating],
                       "changes": step.change != 0, "effect": effect,
-                      "term_url": term_url(f"domain-{step.domain.replace('_', '-')}"),
-                      "reason_html": md_html(site, step.reason),
+                      "term_url": domain_url(step.domain),
+                      "reason_html": (Markup(linker(site.md(step.reason))) if linker
+                                      else md_html(site, step.reason)),
                       "level_after": certainty_view(step.level_after)})
     return {"start": certainty_view(grade.start), "start_kind": kind.label,
             "start_kind_url": kind_url(grade.start_kind),
@@ -183,21 +204,26 @@ def evidence_view(site: Site, claim: Claim, linker: TermLinker | None = None) ->
     for item in claim.evidence:
         source = site.sources[item.source]
         rob = source.risk_of_bias
+        finding = md_html(site, item.finding)
+        finding_html = Markup(linker(finding)) if linker else finding  # before its effect line
         effect = None
         if item.effect is not None:
             e = item.effect
             effect = {"outcome": e.outcome, "measure": e.measure,
+                      "outcome_html": Markup(linker(escape(e.outcome))) if linker else e.outcome,
                       "measure_label": v.term(v.EFFECT_MEASURES, e.measure).label,
+                      "abbr": abbreviation(f"measure-{e.measure.lower()}"),
                       "value": forestplot.number(e.value),
                       "ci_low": forestplot.number(e.ci_low),
-                      "ci_high": forestplot.number(e.ci_high), "n": e.n}
-        finding = md_html(site, item.finding)
+                      "ci_high": forestplot.number(e.ci_high), "n": e.n,
+                      "intervention": e.intervention, "comparator": e.comparator,
+                      "per_100": per_100(e.arms)}
         rows.append({
             "source": source_link(site, item.source),
             "design": v.KINDS_BY_VALUE[source.kind].label,
             "design_url": kind_url(source.kind),
             "n": source.n, "dose": source.dose or "", "duration": source.duration or "",
-            "finding_html": Markup(linker(finding)) if linker else finding,
+            "finding_html": finding_html,
             "direction": term_view(v.DIRECTIONS, item.direction),
             "rob": term_view(v.ROB_JUDGEMENTS, rob.overall) if rob else None,
             "effect": effect,
@@ -207,30 +233,36 @@ def evidence_view(site: Site, claim: Claim, linker: TermLinker | None = None) ->
 
 
 def forest_plots(site: Site, claim: Claim) -> list[dict]:
-    """One plot per effect measure (a difference and a ratio cannot share an axis), in
-    the order the measures first appear in the evidence."""
-    groups: dict[str, list[forestplot.Row]] = {}
+    """One plot per outcome, measure and comparison, in the order they first appear in the
+    evidence: estimates of different outcomes, or on different scales, never share an axis.
+    Pooled estimates (from systematic reviews) are marked so, and drawn as diamonds."""
+    groups: dict[tuple, list[forestplot.Row]] = {}
     for item in claim.evidence:
         e = item.effect
         if e is None or site.sources[item.source].unverified:
             continue
-        groups.setdefault(e.measure, []).append(forestplot.Row(
-            source_label(site, item.source), e.outcome, e.value, e.ci_low, e.ci_high, e.n))
+        pooled = site.sources[item.source].kind in POOLED_KINDS
+        groups.setdefault((e.outcome, e.measure, e.intervention, e.comparator, e.better),
+                          []).append(forestplot.Row(
+                              source_label(site, item.source), e.value, e.ci_low, e.ci_high,
+                              e.n, pooled, per_100(e.arms)))
     plots = []
-    for measure, rows in groups.items():
+    for number, (group, rows) in enumerate(groups.items(), 1):
+        outcome, measure, intervention, comparator, better = group
         term = v.term(v.EFFECT_MEASURES, measure)
-        ident = f"forest-{measure.lower()}"
-        ratio = measure in v.RATIO_MEASURES
-        inputs = (rows, measure, term.label.lower(), ratio, ident)
-        # Remembered with the rendered Markdown: drawing a plot costs more than looking it
-        # up, and a rebuild after a template edit draws every plot again otherwise.
-        svg = site.md.memo("forest", repr(inputs),
-                           lambda: forestplot.render_forest_plot(*inputs))
-        plots.append({"id": ident, "measure": measure, "label": term.label,
-                      "meaning": term.meaning,
+        axis = forestplot.Axis(outcome, measure, term.label.lower(),
+                               measure in v.RATIO_MEASURES, intervention, comparator, better)
+        plots.append({"id": f"forest-{number}", "outcome": outcome, "measure": measure,
+                      "label": term.label,
+                      "abbr": abbreviation(f"measure-{measure.lower()}"),
+                      "intervention": intervention, "comparator": comparator,
+                      "sides": forestplot.side_labels(axis),
                       "term_url": term_url(f"measure-{measure.lower()}"),
-                      "null": "1" if ratio else "0",
-                      "svg": Markup(svg)})
+                      "null": forestplot.number(axis.null),
+                      "svg": Markup(draw_plot(site, rows, axis)),
+                      "rows": forestplot.table_rows(rows, axis),
+                      "has_pooled": any(r.pooled for r in rows),
+                      "has_counts": any(r.per_100 for r in rows)})
     return plots
 
 
@@ -240,6 +272,33 @@ def list_unplotted(site: Site, claim: Claim) -> list[dict]:
     keys = dict.fromkeys(item.source for item in claim.evidence
                          if item.effect is not None and site.sources[item.source].unverified)
     return [source_link(site, key) for key in keys]
+
+
+def draw_plot(site: Site, rows: list, axis) -> str:
+    # Remembered with the rendered Markdown: drawing a plot costs more than looking it up,
+    # and a rebuild after a template edit draws every plot again otherwise.
+    inputs = (rows, axis)
+    return site.md.memo("forest", repr(inputs), lambda: forestplot.render_forest_plot(*inputs))
+
+
+def per_100(arms) -> tuple[str, str] | None:
+    """Events per 100 people in the intervention and the comparison group, or None."""
+    if arms is None:
+        return None
+    return _per_100(arms.intervention), _per_100(arms.comparator)
+
+
+def _per_100(arm) -> str:
+    value = arm.percent if arm.percent is not None else 100 * arm.events / arm.total
+    return f"{value:.0f}" if value >= 10 else f"{value:.1f}".rstrip("0").rstrip(".")
+
+
+def arms_counts(arms) -> str:
+    """The counts behind events per 100 ("33 of 48 vs 36 of 50"), when the source gave them."""
+    if arms is None or arms.intervention.events is None or arms.comparator.events is None:
+        return ""
+    a, b = arms.intervention, arms.comparator
+    return f"{a.events} of {a.total} vs {b.events} of {b.total}"
 
 
 def build_claim_graph(site: Site, page: Page, claim: Claim, card: dict, articles: dict,

@@ -28,6 +28,9 @@ from ldn_site.model import Config, Content
 
 VERDICT_ORDER = {t.value: i for i, t in enumerate(v.VERDICTS)}
 CERTAINTY_RANK = {level: i for i, level in enumerate(v.CERTAINTY_LEVELS)}
+# The page kinds whose templates mark their content for the search index (data-pagefind-body);
+# Pagefind leaves every other page out, so their symbols need no data-pagefind-ignore.
+SEARCH_INDEXED = frozenset({"claim", "source", "topic", "glossary", "methodology"})
 NAV = (("index.html", "Evidence map"), ("claims.html", "All claims"),
        ("glossary.html", "Glossary"), ("methodology.html", "How we grade"),
        ("bibliography.html", "Bibliography"))
@@ -299,6 +302,7 @@ def excerpt_view(site: Site, ref: str) -> dict:
     source = site.sources[key]
     excerpt = next(e for e in source.excerpts if e.id == ex_id)
     return {"ref": ref, "text": excerpt.text, "locator": excerpt.locator,
+            "lang": excerpt.lang or "", "translation": excerpt.translation or "",
             "url": excerpt_url(ref), "source": source_link(site, key)}
 
 
@@ -342,7 +346,8 @@ def base_context(site: Site, path: str, title: str, description: str, kind: str 
         graph = [web_page(site, "WebPage", path, title, description)]
     return {"root": "../" * depth, "path": path, "page_kind": kind, "title": title,
             "description": one_line(description), "canonical": url, "og_type": og_type,
-            "noindex": False, "json_ld": Markup(metadata.json_ld(graph)),
+            "noindex": False, "search_indexed": kind in SEARCH_INDEXED,
+            "json_ld": Markup(metadata.json_ld(graph)),
             "nav": [{"url": u, "label": label, "current": u == path} for u, label in NAV],
             "site": site.view}
 

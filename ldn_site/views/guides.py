@@ -69,7 +69,7 @@ def view_search(site: Site, page: Page) -> dict:
     ctx["noindex"] = True
     ctx["filters"] = [
         {"name": "type", "label": "Show", "any": "Everything",
-         "options": ["Claim", "Study or document", "Popular article", "Guide"]},
+         "options": ["Claim", "Study or document", "Popular article", "Topic", "Guide"]},
         {"name": "topic", "label": "Topic", "any": "Any topic",
          "options": [t.label for t in v.TOPICS]},
         {"name": "verdict", "label": "Verdict", "any": "Any verdict",

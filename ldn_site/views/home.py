@@ -38,7 +38,7 @@ def view_home(site: Site, page: Page) -> dict:
                          for m in c.key_messages if m.claim in site.grades],
         "map": build_evidence_map(site),
         "key_findings": pick_key_findings(site),
-        "latest": [claim_card(site, cid) for cid in latest_ids(site)[:LATEST]],
+        "latest": list_latest(site),
         "articles": summarize_articles(site),
         "counts": {"claims": len(site.graded),
                    "sources": sum(1 for s in site.sources.values()
@@ -83,6 +83,14 @@ def pick_key_findings(site: Site) -> list[dict]:
                   key=lambda k: (-k["certainty"]["rank"],
                                  VERDICT_ORDER[k["verdict"]["value"]], k["title"].lower(),
                                  k["id"]))[:KEY_FINDINGS]
+
+
+def list_latest(site: Site) -> list[dict]:
+    """The most recently reviewed claims; none while every claim has the same review date,
+    as "latest" would then pick claims by their ids and say nothing."""
+    if len({site.claims[cid].reviewed.date for cid in site.graded}) < 2:
+        return []
+    return [claim_card(site, cid) for cid in latest_ids(site)[:LATEST]]
 
 
 def summarize_articles(site: Site) -> list[dict]:
