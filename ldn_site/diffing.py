@@ -132,7 +132,8 @@ def _evidence_changes(old: Claim, new: Claim) -> list[Change]:
 def _grading_changes(old: Claim, new: Claim) -> list[Change]:
     changes = []
     for d in v.DOMAINS:
-        a, b = getattr(old.grading, d.key), getattr(new.grading, d.key)
+        # A factual claim has no grading block: every domain is then at its default.
+        a, b = getattr(old.grading, d.key, None), getattr(new.grading, d.key, None)
         rating_a = a.rating if a else d.ratings[0][0]
         rating_b = b.rating if b else d.ratings[0][0]
         if rating_a != rating_b:

@@ -4,7 +4,8 @@ linking of those terms where they appear in a page's prose.
 Owns the list of terms (each with an anchor on the glossary page, a definition in the
 project's own words, and the pattern that finds it in text), the mapping from source kinds to
 the term that explains them, and ``TermLinker``, which links the first mention of each term on
-a page to its definition. The effect measures and GRADE domains are not repeated here: their
+a page to its definition, and the first use of each abbreviation (SMD, CI, I², NRS, ...), found
+with its case as written, as an <abbr> with its expansion. The effect measures and GRADE domains are not repeated here: their
 definitions live in ``vocabulary`` and the glossary page shows them from there. Pure: strings
 in, strings out.
 """
@@ -27,6 +28,8 @@ class GlossaryTerm:
     definition: str
     pattern: str = ""   # regular expression (case-insensitive) that finds the term in prose
     see: str = ""       # an anchor of the methodology page with the site's rules for it
+    abbr: tuple[str, ...] = ()  # abbreviations of the term, found with their case as written
+    expansion: str = ""  # what the abbreviation stands for (its <abbr title>)
 
 
 TERMS = (
@@ -49,17 +52,30 @@ TERMS = (
         "true effect. A wide interval means an imprecise estimate. An interval that includes "
         "'no difference' (0 for a difference, 1 for a ratio) means the study cannot rule out "
         "that the treatment has no effect on that outcome.",
-        r"confidence intervals?|95\s?% CI|\bCIs?\b"),
+        r"confidence intervals?", abbr=("CI",), expansion="confidence interval"),
     GlossaryTerm(
         "clinically-relevant", "Clinically relevant difference",
         "A difference large enough for patients to notice or to matter in their lives. A "
         "result can be statistically significant and still be smaller than that.",
         r"clinically (?:relevant|important|meaningful)"),
     GlossaryTerm(
+        "cohens-d", "Cohen's d",
+        "A standardized mean difference: the difference between two groups' averages divided "
+        "by their standard deviation. By a common rule of thumb, about 0.2 is a small "
+        "difference, 0.5 a moderate one and 0.8 a large one.",
+        abbr=("Cohen's d", "Cohen’s d"), expansion="a standardized mean difference"),
+    GlossaryTerm(
         "compounding", "Compounding",
         "The preparation of a medicine by a pharmacy for an individual patient, for example "
         "capsules of a strength that no licensed product provides.",
         r"compound(?:ed|ing)(?: pharmac(?:y|ies))?"),
+    GlossaryTerm(
+        "crps", "Complex regional pain syndrome (CRPS)",
+        "A long-lasting pain condition, usually in an arm or a leg, that often follows an "
+        "injury and brings pain out of proportion to it, with changes in skin colour, "
+        "temperature or swelling.",
+        r"complex regional pain syndrome", abbr=("CRPS",),
+        expansion="complex regional pain syndrome"),
     GlossaryTerm(
         "crossover-trial", "Crossover trial",
         "A trial in which each participant receives both the treatment and the comparison, "
@@ -78,7 +94,8 @@ TERMS = (
         "A questionnaire, in an original and a revised version (FIQR), that measures how much "
         "fibromyalgia affects daily function, overall well-being and symptoms. A higher score "
         "means a greater impact.",
-        r"\bFIQR?\b|Fibromyalgia Impact Questionnaire"),
+        r"Fibromyalgia Impact Questionnaire", abbr=("FIQR", "FIQ"),
+        expansion="Fibromyalgia Impact Questionnaire"),
     GlossaryTerm(
         "grade", "GRADE",
         "Grading of Recommendations, Assessment, Development and Evaluation: a widely used "
@@ -87,6 +104,23 @@ TERMS = (
         "goes down for risk of bias, inconsistency, indirectness, imprecision or publication "
         "bias, and can go up for a large effect or a dose–response gradient.",
         r"\bGRADE\b", "starting-level"),
+    GlossaryTerm(
+        "i2", "I² (heterogeneity)",
+        "A statistic of a meta-analysis: the share of the variation between the studies' "
+        "results that is larger than chance alone would produce, from 0% to 100%. A high I² "
+        "means the studies disagree, so a single pooled estimate says less.",
+        r"heterogeneity", abbr=("I²", "I2"), expansion="heterogeneity between studies"),
+    GlossaryTerm(
+        "ibs", "Irritable bowel syndrome (IBS)",
+        "A common long-term condition of the gut with belly pain and changed bowel habits, "
+        "without visible damage to the bowel.",
+        r"irritable bowel syndrome", abbr=("IBS",), expansion="irritable bowel syndrome"),
+    GlossaryTerm(
+        "iqr", "Interquartile range (IQR)",
+        "The range that holds the middle half of a group's values, from the value a quarter "
+        "of the way up to the value three quarters of the way up. It is often given beside a "
+        "median.",
+        r"interquartile range", abbr=("IQR",), expansion="interquartile range"),
     GlossaryTerm(
         "ldn", "Low-dose naltrexone (LDN)",
         "Naltrexone taken at about 1 to 5 mg a day, most often 1.5 to 4.5 mg: roughly a tenth "
@@ -103,6 +137,11 @@ TERMS = (
         "How many people took part in a study, or were included in an analysis. Small studies "
         "give imprecise estimates.",
         ""),
+    GlossaryTerm(
+        "nrs", "Numeric rating scale (NRS)",
+        "A scale on which people rate a symptom such as pain with a number, usually from 0 "
+        "(none) to 10 (the worst imaginable).",
+        r"numeric(?:al)? rating scale", abbr=("NRS",), expansion="numeric rating scale"),
     GlossaryTerm(
         "off-label", "Off-label use",
         "The use of a medicine for a condition, dose or group of patients that its approval "
@@ -136,13 +175,23 @@ TERMS = (
         "A study in which chance decides whether each participant receives the treatment under "
         "study or a comparison such as placebo. Chance assignment makes the groups alike in "
         "everything but the treatment, so a difference in outcomes can be attributed to it.",
-        r"randomi[sz]ed(?: controlled)? trials?|\bRCTs?\b"),
+        r"randomi[sz]ed(?: controlled)? trials?", abbr=("RCTs", "RCT"),
+        expansion="randomized controlled trial"),
     GlossaryTerm(
-        "risk-of-bias", "Risk of bias",
+        "risk-of-bias", "Risk of bias (RoB 2)",
         "The chance that flaws in how a study was designed or run have pushed its results away "
         "from the truth. This site appraises randomized trials with the Cochrane RoB 2 tool, "
-        "which judges five domains as low risk, some concerns or high risk.",
-        r"risk of bias|\bRoB ?2\b", "risk-of-bias"),
+        "which judges five domains as low risk, some concerns or high risk. As a GRADE "
+        "domain, risk of bias lowers the certainty of a body of evidence when such flaws "
+        "(for example poor blinding or many drop-outs) could make its results look better or "
+        "worse than they are.",
+        r"risk of bias", "risk-of-bias", abbr=("RoB 2", "RoB2"),
+        expansion="Risk of Bias tool, version 2"),
+    GlossaryTerm(
+        "sd", "Standard deviation (SD)",
+        "How widely a group's values are spread around their average: about two thirds of "
+        "the values lie within one standard deviation of it.",
+        r"standard deviations?", abbr=("SD",), expansion="standard deviation"),
     GlossaryTerm(
         "significant", "Statistically significant",
         "A result is called statistically significant when it would be unlikely (by "
@@ -150,13 +199,26 @@ TERMS = (
         "does not say how large or how important the difference is.",
         r"statistically significant|\bp ?(?:&lt;|=) ?0?\.\d+"),
     GlossaryTerm(
+        "vas", "Visual analogue scale (VAS)",
+        "A line, often 100 mm long, on which people mark how strong a symptom such as pain "
+        "is, from none at one end to the worst imaginable at the other.",
+        r"visual analog(?:ue)? scale", abbr=("VAS",), expansion="visual analogue scale"),
+    GlossaryTerm(
         "systematic-review", "Systematic review",
         "A review that looks for every study on a question with a method set out in advance, "
         "appraises the studies it finds and summarises their results. A narrative review, by "
         "contrast, reflects its authors' own selection and reading of the literature.",
         r"systematic (?:literature )?reviews?"),
 )
-TERMS_BY_ANCHOR = {t.anchor: t for t in TERMS}
+# The effect measures, defined in ``vocabulary``, linked by their abbreviations (SMD, RR, ...).
+MEASURE_TERMS = tuple(
+    GlossaryTerm(f"measure-{m.value.lower()}", f"{m.label} ({m.value})", m.meaning,
+                 abbr=(m.value,), expansion=m.label.lower()) for m in v.EFFECT_MEASURES)
+# Every term the linker finds in prose.
+LINKED_TERMS = TERMS + MEASURE_TERMS
+TERMS_BY_ANCHOR = {t.anchor: t for t in LINKED_TERMS}
+# Risk of bias is a GRADE domain too; it has one entry, the hand-written one.
+MERGED_DOMAINS = {"risk_of_bias": "risk-of-bias"}
 
 # The term that explains each kind of source (the design column links to it).
 KIND_TERMS = {
@@ -173,6 +235,18 @@ def term_url(anchor: str) -> str:
     return f"{GLOSSARY_URL}#{anchor}"
 
 
+def domain_url(domain: str) -> str:
+    """The glossary entry of a GRADE domain (``risk_of_bias``, ``imprecision``, ...)."""
+    return term_url(MERGED_DOMAINS.get(domain, f"domain-{domain.replace('_', '-')}"))
+
+
+def abbreviation(anchor: str) -> dict:
+    """A term's first abbreviation, what it stands for and where it is defined: what a
+    template needs to write it as a linked <abbr>."""
+    t = TERMS_BY_ANCHOR[anchor]
+    return {"text": t.abbr[0], "title": t.expansion, "url": term_url(anchor)}
+
+
 def kind_url(kind: str) -> str:
     """Where a reader learns what a kind of source is: its glossary term, or else its row of
     the methodology page's table of source kinds."""
@@ -186,11 +260,11 @@ def glossary_entries() -> list[dict]:
     the GRADE domains (whose definitions come from ``vocabulary``)."""
     entries = [{"anchor": t.anchor, "term": t.term, "definition": t.definition,
                 "see": f"methodology.html#{t.see}" if t.see else ""} for t in TERMS]
-    for m in v.EFFECT_MEASURES:
-        entries.append({"anchor": f"measure-{m.value.lower()}",
-                        "term": f"{m.label} ({m.value})", "definition": m.meaning,
-                        "see": "methodology.html#measures"})
+    entries += [{"anchor": t.anchor, "term": t.term, "definition": t.definition,
+                 "see": "methodology.html#measures"} for t in MEASURE_TERMS]
     for d in v.DOMAINS:
+        if d.key in MERGED_DOMAINS:
+            continue
         entries.append({"anchor": f"domain-{d.key.replace('_', '-')}", "term": d.label,
                         "definition": d.meaning,
                         "see": "methodology.html#" + ("downgrades" if d.direction == "down"
@@ -213,7 +287,9 @@ TRIGGERS = {
     "pilot-study": ("pilot",), "placebo": ("placebo",), "rct": ("randomi", "rct"),
     "risk-of-bias": ("risk of bias", "rob"),
     "significant": ("significant", "p &lt;", "p&lt;", "p =", "p="),
-    "systematic-review": ("systematic",),
+    "systematic-review": ("systematic",), "crps": ("complex regional",),
+    "i2": ("heterogeneity",), "ibs": ("irritable bowel",), "iqr": ("interquartile",),
+    "nrs": ("rating scale",), "sd": ("standard deviation",), "vas": ("analog",),
 }
 
 
@@ -254,22 +330,55 @@ class TermLinker:
 
     def _sub(self, text: str) -> str:
         low = text.lower()
-        candidates = tuple(i for i, t in enumerate(TERMS)
-                           if t.pattern and any(w in low for w in TRIGGERS[t.anchor]))
-        wanted = tuple(i for i in candidates if TERMS[i].anchor not in self.seen)
+        candidates = tuple(i for i, t in enumerate(LINKED_TERMS)
+                           if (t.pattern and any(w in low for w in TRIGGERS[t.anchor]))
+                           or any(a in text for a in _ABBR_TRIGGERS[t.anchor]))
+        wanted = tuple(i for i in candidates if LINKED_TERMS[i].anchor not in self.seen
+                       or (LINKED_TERMS[i].abbr and f"{LINKED_TERMS[i].anchor}#abbr"
+                           not in self.seen))
         if not wanted:
             return text
         pattern = self._patterns.get(wanted)
         if pattern is None:
             pattern = self._patterns[wanted] = re.compile(
-                "|".join(f"(?P<t{i}>{TERMS[i].pattern})" for i in wanted), re.IGNORECASE)
+                "|".join(f"(?P<t{i}>{_term_pattern(LINKED_TERMS[i])})" for i in wanted),
+                re.IGNORECASE)
         return pattern.sub(self._link, text)
 
     def _link(self, match: re.Match) -> str:
         index = int(match.lastgroup[1:])
-        term = TERMS[index]
-        if term.anchor in self.seen:
-            return match.group(0)
-        self.seen.add(term.anchor)
+        term = LINKED_TERMS[index]
+        found = match.group(0)
+        # A term and its abbreviation are each linked where first used: "the Fibromyalgia
+        # Impact Questionnaire (FIQR)" links both, as a reader may meet either first.
+        is_abbr = bool(term.abbr) and re.fullmatch("|".join(map(_abbr_body, term.abbr)), found)
+        key = f"{term.anchor}#abbr" if is_abbr else term.anchor
+        if key in self.seen:
+            return found
+        self.seen.add(key)
+        if is_abbr:
+            found = f'<abbr title="{escape(term.expansion)}">{found}</abbr>'
         return (f'<a class="term" href="{escape(self.root)}{term_url(term.anchor)}">'
-                f"{match.group(0)}</a>")
+                f"{found}</a>")
+
+
+# An abbreviation is matched with its case as written (so that "OR" never matches "or"), as a
+# whole word; an apostrophe may reach the linker as a character reference.
+_APOSTROPHE = "(?:'|&#x27;|&#39;|’)"
+
+
+def _abbr_body(abbr: str) -> str:
+    return re.escape(abbr).replace("'", _APOSTROPHE).replace("’", _APOSTROPHE)
+
+
+def _abbr_pattern(abbr: str) -> str:
+    return rf"(?-i:(?<![\w-]){_abbr_body(abbr)}(?![\w-]))"
+
+
+def _term_pattern(term: GlossaryTerm) -> str:
+    parts = [term.pattern] if term.pattern else []
+    return "|".join(parts + [_abbr_pattern(a) for a in term.abbr])
+
+
+_ABBR_TRIGGERS = {t.anchor: tuple(a.split("'")[0].split("’")[0] for a in t.abbr)
+                  for t in LINKED_TERMS}

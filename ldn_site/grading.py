@@ -1,10 +1,11 @@
 """Grading: computes a claim's GRADE certainty from its evidence and domain judgements.
 
 Owns the rules: the starting level comes from the designs of the sources the claim rests on
-(see ``vocabulary.KINDS``), each of the five GRADE domains may lower it by one or two levels,
-the three upgrade domains may raise evidence that starts low, the result is clamped between
-very low and high, and every step that changes the level must carry a reason. Pure: takes a
-claim and its sources, returns the derivation and any diagnostics; it reads and writes nothing.
+(see ``vocabulary.KINDS``; a source whose journal or DOI is unverified never sets it), each
+of the five GRADE domains may lower it by one or two levels, the three upgrade domains may
+raise evidence that starts low, the result is clamped between very low and high, and every
+step that changes the level must carry a reason. Pure: takes a claim and its sources, returns
+the derivation and any diagnostics; it reads and writes nothing.
 """
 
 from __future__ import annotations
@@ -60,11 +61,20 @@ def starting_level(kinds: list[str]) -> tuple[str | None, str | None]:
 
 def grade_claim(claim: Claim, sources: dict[str, Source]) -> tuple[Grade | None, list[Diagnostic]]:
     diags: list[Diagnostic] = []
-    kinds_by_key = {item.source: sources[item.source].kind
-                    for item in claim.evidence if item.source in sources}
+    cited = [item.source for item in claim.evidence if item.source in sources]
+    # An unverified source may be a different paper from the one we think it is, so it is
+    # shown but never weighed: it cannot lift the claim to its design's starting level.
+    kinds_by_key = {key: sources[key].kind for key in cited if not sources[key].unverified}
     start, start_kind = starting_level(list(kinds_by_key.values()))
+    # Located at the grading block when there is one (a factual claim may have none).
+    at = claim.grading if claim.grading and claim.grading.line else claim
+    if start is None and cited and not kinds_by_key:
+        diags.append(error(claim.path, at.line, "unverified-evidence-only",
+                           "every source of the claim's evidence has an unverified journal or "
+                           "DOI, and an unverified source cannot set the starting certainty",
+                           at.col))
+        return None, diags
     if start is None:
-        at = claim.grading if claim.grading.line else claim
         diags.append(error(claim.path, at.line, "ungradable-evidence",
                            "none of the claim's evidence is of a kind that can be graded "
                            "(popular articles are never evidence)", at.col))
@@ -72,7 +82,7 @@ def grade_claim(claim: Claim, sources: dict[str, Source]) -> tuple[Grade | None,
     level = LEVELS.index(start)
     steps = []
     for domain in v.DOMAINS:
-        judgement = getattr(claim.grading, domain.key)
+        judgement = getattr(claim.grading, domain.key) if claim.grading else None
         rating = judgement.rating if judgement else domain.ratings[0][0]
         change = dict(domain.ratings)[rating]
         reason = judgement.reason if judgement else None

@@ -19,7 +19,7 @@ from collections.abc import Iterable, Iterator
 from xml.sax.saxutils import escape, quoteattr
 
 SCHEMA_CONTEXT = "https://schema.org"
-DATA_FORMAT = "ldn-site open data, version 1"
+DATA_FORMAT = "ldn-site open data, version 2"
 
 # Verdicts as a schema.org Rating: 1 (worst, refuted) to 4 (best, supported).
 VERDICT_RATINGS = {"refuted": 1, "unsupported": 2, "mixed": 3, "supported": 4}
@@ -68,22 +68,25 @@ def web_page(kind: str, url: str, name: str, description: str, base_url: str,
 
 def claim_review(url: str, statement: str, reviewed: str, verdict: str, verdict_label: str,
                  author: dict, article: dict, claim_author: dict | None = None,
-                 claim_date: str = "") -> dict:
+                 claim_date: str = "", explanation: str = "") -> dict:
     """A ClaimReview of one claim as one popular article makes it, as Google's fact-check
     markup expects it. The article is where the claim appears: ``itemReviewed`` is the claim,
     with the article as its ``appearance`` and, when known, whoever published the article as
-    the claim's ``author`` and the article's date as the claim's ``datePublished``."""
+    the claim's ``author`` and the article's date as the claim's ``datePublished``.
+    ``explanation`` (the plain reading of the verdict) becomes the rating's
+    ``ratingExplanation``."""
     claim: dict = {"@type": "Claim"}
     if claim_author:
         claim["author"] = claim_author
     if claim_date:
         claim["datePublished"] = claim_date
     claim["appearance"] = article
+    rating = {"@type": "Rating", "ratingValue": VERDICT_RATINGS[verdict],
+              "bestRating": 4, "worstRating": 1, "alternateName": verdict_label}
+    if explanation:
+        rating["ratingExplanation"] = explanation
     return {"@type": "ClaimReview", "url": url, "claimReviewed": statement,
-            "datePublished": reviewed, "author": author,
-            "reviewRating": {"@type": "Rating", "ratingValue": VERDICT_RATINGS[verdict],
-                             "bestRating": 4, "worstRating": 1,
-                             "alternateName": verdict_label},
+            "datePublished": reviewed, "author": author, "reviewRating": rating,
             "itemReviewed": claim}
 
 

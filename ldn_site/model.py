@@ -76,6 +76,11 @@ class Excerpt:
     id: str = spec("Excerpt id, unique within its source.", pattern=ID_PATTERN)
     text: str = spec("The quotation, copied character for character from the source.")
     locator: str = spec("Where in the source the text is: section, page or paragraph.")
+    lang: str | None = optional("Language of the quotation when it is not English, as a BCP 47 "
+                                "code such as nb (Norwegian Bokmål) or de (German).",
+                                pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
+    translation: str | None = optional("An English translation of a quotation in another "
+                                       "language, in your own words (shown as a translation).")
     line: int = internal()
     col: int = internal()
 
@@ -121,6 +126,8 @@ class Source:
     duration: str | None = optional("How long treatment or follow-up lasted.")
     comparator: str | None = optional("What the intervention was compared with.")
     registration: str | None = optional("Trial registry identifier, such as NCT02806440.")
+    trial_name: str | None = optional("The trial's name or acronym as its authors use it, such "
+                                      "as FINAL; readers search for it.")
     setting: str | None = optional("Where the study took place.")
     results: str | None = optional("Main results with their numbers, in your own words.",
                                    markdown=True)
@@ -146,6 +153,26 @@ class Source:
                                       default_factory=list, pattern=URL_PATTERN)
     notes: str | None = optional("Anything else a reader should know, in your own words.",
                                  markdown=True)
+    population_group: str | None = optional(
+        "Who took part, for the participant counts: fibromyalgia, other (other conditions or "
+        "healthy volunteers) or mixed (both, not counted apart). Leave it out when the record "
+        "does not say; the count then shows them as not classified.",
+        choices=v.values(v.POPULATION_GROUPS))
+    dose_group: str | None = optional(
+        "The naltrexone dose studied, for the participant counts: low, standard (50 mg a day "
+        "or more) or none (no naltrexone given). Leave it out when the record does not say.",
+        choices=v.values(v.DOSE_GROUPS))
+    register: bool | None = optional("true when the participants come from a routine-care "
+                                     "register, such as a prescription database.")
+    same_participants_as: str | None = optional(
+        "BibTeX key of another source that reports on the same participants (a later or "
+        "secondary report of one trial); they are then counted once, as that source's.",
+        pattern=BIBKEY_PATTERN)
+    unverified: list[str] = optional(
+        "Publication details that could not be verified on any checked page (journal, doi). "
+        "Such a source is marked unverified wherever it appears, is not plotted and cannot set "
+        "a claim's starting certainty.", default_factory=list,
+        choices=v.values(v.UNVERIFIED_DETAILS))
     # Filled in by loading: the bibkey is the file name.
     key: str = internal("")
     path: str = internal("")
@@ -175,23 +202,58 @@ class Mechanism:
 
 
 @dataclass
+class Arm:
+    """How many in one group had the event: events of a total, or the percentage when the
+    source gives only that."""
+
+    events: int | None = optional("Participants in the group who had the event.", minimum=0)
+    total: int | None = optional("Participants in the group.", minimum=1)
+    percent: float | None = optional("Percentage of the group who had the event, when the "
+                                     "source gives no counts.", minimum=0)
+    line: int = internal()
+    col: int = internal()
+
+
+@dataclass
+class Arms:
+    """Absolute numbers on each arm of a comparison, exactly as the source reports them."""
+
+    intervention: Arm = spec("The LDN (or intervention) group.")
+    comparator: Arm = spec("The comparison group, such as placebo.")
+    line: int = internal()
+    col: int = internal()
+
+
+@dataclass
 class SideEffect:
     effect: str = spec("The side effect.")
     frequency: str = spec("How often it was reported, with the comparison, in your own words.")
     source: str = spec("The excerpt that reports it, as <bibkey>#<excerpt-id>.",
                        pattern=EXCERPT_REF_PATTERN)
+    arms: Arms | None = optional("Events on LDN and on placebo, where the source gives them; "
+                                 "shown as events per 100 people in each group.")
     line: int = internal()
     col: int = internal()
 
 
 @dataclass
 class Effect:
-    outcome: str = spec("The outcome measured, such as pain.")
+    outcome: str = spec("The outcome measured, such as pain. Effects are plotted together only "
+                        "when outcome, measure and comparison are the same, so word the same "
+                        "outcome on the same scale the same way.")
     measure: str = spec("The effect measure.", choices=v.values(v.EFFECT_MEASURES))
     value: float = spec("Point estimate.")
     ci_low: float = spec("Lower bound of the 95% confidence interval.")
     ci_high: float = spec("Upper bound of the 95% confidence interval.")
     n: int | None = optional("Participants in the analysis.", minimum=1)
+    better: str | None = optional("Which values favour the intervention: lower (as for pain "
+                                  "or side effects) or higher (as for a pain threshold). Sets "
+                                  "the plot's 'Favours' labels; without it they read 'Lower' "
+                                  "and 'Higher'.", choices=("lower", "higher"))
+    intervention: str = optional("The group the effect is about.", default="LDN")
+    comparator: str = optional("The group it is compared with.", default="placebo")
+    arms: Arms | None = optional("Events in each group, where the source gives them; shown as "
+                                 "events per 100 people beside the ratio.")
     line: int = internal()
     col: int = internal()
 
@@ -279,9 +341,13 @@ class Claim:
     verdict: str = spec("What the evidence says about the claim.", choices=v.values(v.VERDICTS))
     evidence: list[EvidenceItem] = spec("The studies and documents the verdict rests on.",
                                         min_items=1)
-    grading: Grading = spec("GRADE judgements; the certainty is computed from them.")
     summary: str = spec("Plain-language summary, in your own words.", markdown=True)
     reviewed: Review = spec("Who reviewed the claim, and when.")
+    grading: Grading | None = optional("GRADE judgements; the certainty is computed from them. "
+                                       "Required for effect claims; factual claims have none.")
+    question: str | None = optional("The reader's question the claim answers, in plain words, "
+                                    "such as 'Does LDN help with fibromyalgia pain?'; shown "
+                                    "under the title and weighted in search.")
     dose: Dose | None = optional("Structured dose, for dose claims.")
     mechanism: Mechanism | None = optional("Structured mechanism, for mechanism claims.")
     side_effects: list[SideEffect] = optional("Side effects with their reported frequency.",
@@ -292,6 +358,15 @@ class Claim:
                                   default_factory=list, pattern=EXCERPT_REF_PATTERN)
     related: list[str] = optional("Ids of related claims.", default_factory=list,
                                   pattern=ID_PATTERN)
+    kind: str = optional("effect (does something change something else: graded with GRADE) "
+                         "or factual (what a document states or what happened when: checked "
+                         "against a named authority, no GRADE).", default="effect",
+                         choices=v.values(v.CLAIM_KINDS))
+    authority: str | None = optional("Factual claims: whose record settles the claim, such as "
+                                     "the US prescribing information on DailyMed.")
+    plain_reading: str | None = optional(
+        "One plain sentence, in your own words, on what the verdict means and what it does not "
+        "mean, for claims whose verdict could read like advice. Shown beside the verdict.")
     id: str = internal("")
     path: str = internal("")
     line: int = internal()
@@ -309,6 +384,16 @@ class Maintainer:
 
 
 @dataclass
+class KeyMessage:
+    claim: str = spec("Id of the claim the message is about.", pattern=ID_PATTERN)
+    message: str = spec("One plain sentence, in your own words, answering a main question "
+                        "(pain, fatigue, safety, dose); the claim's verdict and certainty are "
+                        "shown beside it.")
+    line: int = internal()
+    col: int = internal()
+
+
+@dataclass
 class Config:
     title: str = spec("Site title.")
     base_url: str = spec("Public address of the site, ending with /.", pattern=r"^https?://\S+/$")
@@ -319,6 +404,9 @@ class Config:
     output_dir: str = optional("Where `ldn-site build` writes the site.", default="_site")
     review_max_age_days: int = optional("Reviews older than this many days are due.",
                                         default=365, minimum=1)
+    key_messages: list[KeyMessage] = optional("The bottom line at the top of the home page: "
+                                              "3 to 5 messages, each about one claim.",
+                                              default_factory=list)
     path: str = internal("")
     output_line: int = internal()  # where output_dir is written (errors about it point there)
     line: int = internal()

@@ -120,6 +120,8 @@ def claim_skeleton(claim_id: str, today: str) -> str:
     lines += _field(Claim, "statement", extra="One sentence, as the articles make it.")
     lines += _field(Claim, "topic")
     lines += _field(Claim, "verdict")
+    lines += _comment(_doc(Claim, "question"))
+    lines.append("# question: ...")
     lines.append("")
     lines += _comment(f"{_doc(Claim, 'evidence')} At least one item, and at least one excerpt "
                       "across the items: copy each excerpt verbatim into sources/<bibkey>.yaml "
@@ -133,7 +135,7 @@ def claim_skeleton(claim_id: str, today: str) -> str:
     lines += _comment(f"{_doc(EvidenceItem, 'effect')} Only figures the source reports; "
                       f"measure: {effect_measures}.", "    ")
     lines.append("    # effect: {outcome: ..., measure: ..., value: ..., ci_low: ..., "
-                 "ci_high: ..., n: ...}")
+                 "ci_high: ..., n: ..., better: lower}")
     lines.append("")
     lines += _comment(f"{_doc(Claim, 'grading')} Judge each of the five domains that can lower "
                       "the certainty; every rating other than not-serious needs a reason.")
@@ -174,13 +176,21 @@ def claim_skeleton(claim_id: str, today: str) -> str:
     lines.append("#   - {effect: ..., frequency: ..., source: <bibkey>#<excerpt-id>}")
     lines += _comment(_doc(Claim, "related"))
     lines.append("# related: [other-claim-id]")
+    lines += _comment(f"{_doc(Claim, 'kind')} A factual claim needs its authority and no "
+                      "grading block.")
+    lines.append(f"# kind: factual  # {_choices(Claim, 'kind')}")
+    lines += _comment(_doc(Claim, "authority"))
+    lines.append("# authority: ...")
+    lines += _comment(_doc(Claim, "plain_reading"))
+    lines.append("# plain_reading: ...")
     return "\n".join(lines) + "\n"
 
 
 # --- sources ---------------------------------------------------------------------------------
 
 _DESCRIPTIVE = ("design", "population", "n", "intervention", "dose", "duration", "comparator",
-                "registration", "setting", "results", "conclusion", "limitations", "notes")
+                "registration", "trial_name", "setting", "results", "conclusion", "limitations",
+                "notes")
 
 
 def source_skeleton(bibkey: str) -> str:
@@ -208,6 +218,17 @@ def source_skeleton(bibkey: str) -> str:
                       f"{_choices(RiskOfBias, 'randomization')}.")
     lines.append("# risk_of_bias: {randomization: ..., deviations: ..., missing_data: ...,")
     lines.append("#                measurement: ..., reporting: ..., overall: ..., note: ...}")
+    lines += ["", "# --- primary studies of people (participant counts); omit what the record "
+                  "does not say ---"]
+    for name in ("population_group", "dose_group"):
+        lines += _comment(_doc(Source, name))
+        lines.append(f"# {name}: ...  # {_choices(Source, name)}")
+    lines += _comment(_doc(Source, "register"))
+    lines.append("# register: true")
+    lines += _comment(_doc(Source, "same_participants_as"))
+    lines.append("# same_participants_as: <bibkey>")
+    lines += _comment(_doc(Source, "unverified"))
+    lines.append(f"# unverified: [{', '.join(_meta(Source, 'unverified')['choices'])}]")
     lines += ["", "# --- popular articles only ---"]
     for name in ("publisher", "interests", "assessment", "url", "site_name", "published"):
         lines.append(f"# {name}: ...  # {_doc(Source, name)}")

@@ -1,7 +1,9 @@
 """Validation: every rule that spans files, plus quote fidelity against full texts.
 
-Owns cross-references (BibTeX keys, source records, excerpt links, related claims), id
-uniqueness, the use of each source kind, unsafe links in Markdown, the BibTeX fields a page
+Owns cross-references (BibTeX keys, source records, excerpt links, related claims, the home
+page's key messages), id uniqueness, the use of each source kind and of the participant fields,
+the rules of the two kinds of claim (effect claims are graded, factual claims name their
+authority and carry no GRADE judgement), unsafe links in Markdown, the BibTeX fields a page
 turns into links or citations (url, doi, names), review age, and the grading of each claim
 through ``grading``. Pure: takes the loaded ``Content`` and returns the grades with
 diagnostics; it reads no files (full texts are passed in) and prints nothing.
@@ -65,6 +67,7 @@ def validate_content(content: Content, today: datetime.date | None = None,
     grades: dict[str, Grade] = {}
     for claim in sorted(content.claims, key=lambda c: c.id):
         _check_claim(claim, content, excerpt_index, claim_ids, cited, linked_excerpts, diags)
+        _check_claim_kind(claim, diags)
         # An empty evidence list is already reported (too-few-items); grading it would only
         # add a misleading "ungradable-evidence" for the same defect.
         if claim.evidence and all(item.source in sources for item in claim.evidence):
@@ -89,6 +92,7 @@ def validate_content(content: Content, today: datetime.date | None = None,
                     diags.append(warning(source.path, ex.line, "unreviewed-excerpt",
                                          f"excerpt '{key}#{ex.id}' is not in any claim's "
                                          "seen_in", ex.col))
+    _check_key_messages(content, claim_ids, diags)
     _check_markdown(content, diags)
     quotes = None
     if fulltexts is not None:
@@ -125,11 +129,17 @@ def _check_sources(content: Content, diags: list) -> None:
             diags.append(error(source.path, 1, "missing-provenance",
                                "verified_at must list the public pages this record was checked "
                                "against"))
+        for ex in source.excerpts:
+            if bool(ex.lang) != bool(ex.translation):
+                diags.append(error(source.path, ex.line, "missing-translation",
+                                   f"excerpt '{ex.id}': a quotation in another language needs "
+                                   "both 'lang' and an English 'translation'", ex.col))
         if source.kind == "popular-article" and source.fulltext is None:
             diags.append(error(source.path, 1, "missing-field",
                                "a popular article needs 'fulltext' so its excerpts can be "
                                "checked verbatim"))
         _check_article_origin(source, diags)
+        _check_participant_fields(key, source, content, diags)
     for key, entry in sorted(content.bib.items()):
         if key not in content.sources and key not in content.broken_sources:
             diags.append(error(content.bib_path, entry.line, "missing-source-record",
@@ -174,6 +184,98 @@ def _check_article_origin(source: Source, diags: list) -> None:
         diags.append(error(source.path, line, "missing-provenance",
                            f"{', '.join(given)} given, so verified_at must list the public "
                            "page on which the article was seen"))
+
+
+def _check_participant_fields(key: str, source: Source, content: Content, diags: list) -> None:
+    """The fields the participant counts read make sense only on primary studies, and a
+    shared-participants link must lead straight to another source's record."""
+    if source.kind not in v.PARTICIPANT_DESIGNS:
+        for name in ("population_group", "dose_group", "register", "same_participants_as"):
+            value = getattr(source, name)
+            if value is not None:
+                line, col = _located(value, source)
+                diags.append(error(source.path, line, "invalid-value",
+                                   f"{name} applies to primary studies only, whose participants "
+                                   f"are counted; a source of kind {source.kind} is not counted",
+                                   col))
+    same = source.same_participants_as
+    if same is None or same in content.broken_sources:
+        pass
+    elif same == key:
+        diags.append(error(source.path, same.line, "self-reference",
+                           "same_participants_as: a source cannot point to itself", same.col))
+    elif same not in content.sources:
+        diags.append(error(source.path, same.line, "missing-source-record",
+                           f"same_participants_as: no source record '{same}'"
+                           f"{did_you_mean(same, set(content.sources) - {key})}", same.col))
+    elif content.sources[same].kind not in v.PARTICIPANT_DESIGNS:
+        diags.append(error(source.path, same.line, "invalid-value",
+                           f"same_participants_as: '{same}' is of kind "
+                           f"{content.sources[same].kind}, whose participants are not counted; "
+                           "point to the primary study", same.col))
+    elif content.sources[same].same_participants_as is not None:
+        diags.append(error(source.path, same.line, "invalid-value",
+                           f"same_participants_as: '{same}' itself points to another source; "
+                           "point to the source the participants are counted under", same.col))
+    seen = set()
+    for detail in source.unverified:
+        if detail in seen:
+            diags.append(error(source.path, detail.line, "duplicate-id",
+                               f"unverified: '{detail}' is listed twice", detail.col))
+        seen.add(detail)
+
+
+def _check_claim_kind(claim: Claim, diags: list) -> None:
+    """Effect claims are graded; factual claims name their authority and are not graded, so
+    that no reader sees a certainty scale on a plain fact, nor a fact without its source."""
+    if claim.kind == "factual":
+        if not claim.authority:
+            line, col = _located(claim.kind, claim)
+            diags.append(error(claim.path, line, "missing-authority",
+                               "a factual claim needs 'authority': whose record settles it", col))
+        for domain in v.DOMAINS:
+            judgement = getattr(claim.grading, domain.key) if claim.grading else None
+            if judgement is not None and dict(domain.ratings)[judgement.rating]:
+                diags.append(error(claim.path, judgement.line, "factual-claim-graded",
+                                   f"grading.{domain.key} is rated '{judgement.rating}', but a "
+                                   "factual claim has no GRADE certainty: remove the rating, or "
+                                   "make it an effect claim", judgement.col))
+        return
+    if claim.authority is not None:
+        diags.append(error(claim.path, claim.authority.line, "invalid-value",
+                           "'authority' belongs to factual claims (kind: factual); an effect "
+                           "claim is weighed by its evidence", claim.authority.col))
+    if claim.grading is None:
+        diags.append(error(claim.path, claim.line, "missing-grading",
+                           "an effect claim needs 'grading' (its GRADE judgements); only "
+                           "factual claims (kind: factual) have none", claim.col))
+
+
+def _check_key_messages(content: Content, claim_ids: set, diags: list) -> None:
+    config = content.config
+    if config is None:
+        return
+    seen: dict[str, int] = {}
+    for message in config.key_messages:
+        cid = message.claim
+        line, col = _located(cid, message)
+        if cid not in claim_ids and cid not in content.broken_claims:
+            diags.append(error(config.path, line, "dangling-claim",
+                               f"key_messages: no claim with id '{cid}'"
+                               f"{did_you_mean(cid, claim_ids)}", col))
+        elif cid in seen:
+            diags.append(error(config.path, line, "duplicate-id",
+                               f"key_messages: '{cid}' already has a message (line "
+                               f"{seen[cid]})", col))
+        seen.setdefault(cid, line)
+
+
+def _located(value, owner) -> tuple[int, int]:
+    """Where ``value`` was written, or its owner's place when the value carries none (a
+    default, or a value that is not text)."""
+    if getattr(value, "line", 0):
+        return value.line, value.col
+    return owner.line, owner.col
 
 
 def _check_excerpt_ref(ref: Text, claim: Claim, content: Content, index: dict, diags: list,
@@ -236,6 +338,7 @@ def _check_evidence_item(item: EvidenceItem, claim: Claim, content: Content, ind
         if e.measure in v.RATIO_MEASURES and min(e.value, e.ci_low) <= 0:
             diags.append(error(claim.path, e.line, "invalid-effect",
                                f"effect: a {e.measure} must be greater than 0", e.col))
+        _check_arms(e.arms, claim.path, "effect", diags)
 
 
 def _check_claim(claim: Claim, content: Content, index: dict, claim_ids: set, cited: set,
@@ -256,6 +359,7 @@ def _check_claim(claim: Claim, content: Content, index: dict, claim_ids: set, ci
                                    ref.col))
     for effect in claim.side_effects:
         _check_excerpt_ref(effect.source, claim, content, index, diags, "side_effects")
+        _check_arms(effect.arms, claim.path, "side_effects", diags)
     seen_related = set()
     for rel in claim.related:
         if rel == claim.id:
@@ -273,6 +377,27 @@ def _check_claim(claim: Claim, content: Content, index: dict, claim_ids: set, ci
             and claim.dose.min_mg > claim.dose.max_mg:
         diags.append(error(claim.path, claim.dose.line, "invalid-value",
                            "dose: min_mg is larger than max_mg", claim.dose.col))
+
+
+def _check_arms(arms, path: str, where: str, diags: list) -> None:
+    """Each arm gives events of a total, or a percentage: enough for events per 100."""
+    if arms is None:
+        return
+    for name in ("intervention", "comparator"):
+        arm = getattr(arms, name)
+        counted = arm.events is not None and arm.total is not None
+        if counted == (arm.percent is not None) or (arm.events is None) != (arm.total is None):
+            diags.append(error(path, arm.line, "invalid-arms",
+                               f"{where}: arms.{name} needs either events and total, or "
+                               "percent (not both)", arm.col))
+        elif counted and arm.events > arm.total:
+            diags.append(error(path, arm.line, "invalid-arms",
+                               f"{where}: arms.{name} has more events ({arm.events}) than "
+                               f"participants ({arm.total})", arm.col))
+        elif arm.percent is not None and arm.percent > 100:
+            diags.append(error(path, arm.line, "invalid-arms",
+                               f"{where}: arms.{name} percent {arm.percent:g} is over 100",
+                               arm.col))
 
 
 def _check_review_age(claim: Claim, today: datetime.date, max_age: int, diags: list) -> None:

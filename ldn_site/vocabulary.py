@@ -40,8 +40,8 @@ class Term:
 TOPICS = (
     Term("efficacy", "Efficacy", "Whether LDN improves fibromyalgia symptoms such as pain, "
          "fatigue, sleep or quality of life, and by how much."),
-    Term("dose", "Dose", "How much LDN is taken, when, and for how long, in studies and in "
-         "practice."),
+    Term("dose", "Dose", "The dose of LDN: how much is taken, when, and for how long, in "
+         "studies and in practice."),
     Term("mechanism", "Mechanism", "How LDN is proposed to work in the body, and how well each "
          "proposed pathway is supported."),
     Term("side-effects", "Side effects", "Unwanted effects reported with LDN and how often they "
@@ -105,6 +105,28 @@ DIRECTIONS = (
     Term("inconclusive", "Inconclusive", "The study cannot tell either way.", "–"),
 )
 
+
+# Two kinds of claim. An effect claim is weighed with GRADE; a factual claim is settled by the
+# record of a named authority, so it gets no certainty scale at all (see DOCUMENTATION).
+CLAIM_KINDS = (
+    Term("effect", "Effect claim", "Whether something changes something else (does LDN ease "
+         "pain, does naltrexone harm the liver); weighed with GRADE, so it has a certainty."),
+    Term("factual", "Factual claim", "What a document states or what happened when (an "
+         "approval date, what a label or register records); checked against the record of a "
+         "named authority, with no GRADE certainty."),
+)
+
+# How a factual claim's verdict reads against its authority's record. Unsupported and refuted
+# both read "not documented"; the verdict beside it says which.
+DOCUMENTATION = (
+    Term("documented", "Documented", "The record of the named authority states this.", "▣"),
+    Term("partly-documented", "Partly documented", "The record of the named authority states "
+         "part of this, but not all of it.", "◪"),
+    Term("not-documented", "Not documented", "The record of the named authority does not state "
+         "this, or states otherwise.", "□"),
+)
+DOCUMENTATION_BY_VERDICT = {"supported": "documented", "mixed": "partly-documented",
+                            "unsupported": "not-documented", "refuted": "not-documented"}
 
 @dataclass(frozen=True)
 class Kind:
@@ -177,6 +199,61 @@ KINDS = (
 )
 KINDS_BY_VALUE = {k.value: k for k in KINDS}
 DOCUMENT_KINDS = frozenset(k.value for k in KINDS if k.document)
+
+# Who took part, for counting the participants a claim rests on. Only primary studies of people
+# count; reviews, documents, news, popular articles and animal or cell studies do not, because
+# their people are counted in the studies themselves or are not people at all.
+DESIGN_GROUPS = (
+    Term("randomized", "randomized trials", "Randomized trials, parallel or crossover."),
+    Term("non-randomized", "non-randomized trials", "Trials without random assignment, such "
+         "as open-label, single-blind or uncontrolled dose-finding studies."),
+    Term("observational", "observational studies", "Cohort, cross-sectional and record "
+         "studies, case series and case reports."),
+    Term("register", "register studies", "Studies of routine-care registers, such as a "
+         "national prescription database."),
+    Term("laboratory", "laboratory studies", "Laboratory, imaging or biomarker studies in "
+         "people."),
+)
+# The design group of each primary study kind; a source marked ``register`` counts as register.
+PARTICIPANT_DESIGNS = {
+    "randomized-trial": "randomized", "crossover-trial": "randomized",
+    "non-randomized-trial": "non-randomized", "uncontrolled-trial": "non-randomized",
+    "open-label-study": "non-randomized",
+    "cohort-study": "observational", "retrospective-study": "observational",
+    "cross-sectional-study": "observational", "case-series": "observational",
+    "case-report": "observational", "mechanistic-study": "laboratory",
+}
+# The kinds whose participants are never counted (kept explicit, so that a new kind has to be
+# placed in one list or the other; a test checks that every kind is).
+NO_PARTICIPANT_KINDS = frozenset({
+    "systematic-review-rcts", "systematic-review", "narrative-review", "drug-label",
+    "regulatory-document", "trial-registration", "trial-protocol", "guideline",
+    "reference-work", "news-report", "opinion", "preclinical", "popular-article",
+})
+# What a record does not say is shown as such, never guessed.
+NOT_CLASSIFIED = Term("not-classified", "not classified", "The record does not say, so these "
+                      "participants are not put in any group.")
+POPULATION_GROUPS = (
+    Term("fibromyalgia", "fibromyalgia", "Everyone in the study had fibromyalgia."),
+    Term("other", "other conditions or healthy people", "People with other conditions, or "
+         "healthy volunteers; none was reported as having fibromyalgia."),
+    Term("mixed", "fibromyalgia and others together", "People with fibromyalgia studied "
+         "together with people with other conditions or healthy controls."),
+)
+DOSE_GROUPS = (
+    Term("low", "low-dose naltrexone", "Naltrexone at low doses, well below the 50 mg a "
+         "day approved for addiction."),
+    Term("standard", "standard-dose naltrexone", "Naltrexone at the 50 mg a day (or more) "
+         "approved for addiction."),
+    Term("none", "no naltrexone", "The study gave no naltrexone (for example a study "
+         "of fibromyalgia itself)."),
+)
+# Publication details whose absence from every checked page makes a source "unverified": such
+# a source is marked wherever it appears, is not plotted and cannot set a starting certainty.
+UNVERIFIED_DETAILS = (
+    Term("journal", "journal", "The journal it appeared in could not be confirmed."),
+    Term("doi", "DOI", "Its DOI could not be confirmed."),
+)
 
 # GRADE domains. ``change`` maps each rating to the number of levels it moves the certainty.
 @dataclass(frozen=True)

@@ -143,11 +143,11 @@ def test_the_site_a_build_replaces_is_removed(published):
 @pytest.mark.parametrize("edit, expected", [
     # A syntax error is found before anything is rendered, at its template line.
     (("claim.html", "{% endblock %}", "{% if %}{% endblock %}"),
-     "templates/claim.html:157: error: template syntax error: Expected an expression, got "
+     "templates/claim.html:185: error: template syntax error: Expected an expression, got "
      "'end of statement block' [template-syntax]"),
     # A value the view-model does not have fails while rendering (StrictUndefined), located
     # at the template line and naming the page.
-    (("claim.html", "<h1>{{ claim.title }}</h1>", "<h1>{{ claim.headline }}</h1>"),
+    (("claim.html", "</span> {{ claim.title }}</h1>", "</span> {{ claim.headline }}</h1>"),
      "templates/claim.html:7: error: the page claims/drug-reduces-pain.html could not be "
      "rendered: 'dict object' has no attribute 'headline' [template-error]"),
     (("claim.html", '{% extends "base.html" %}', '{% extends "basis.html" %}'),

@@ -45,9 +45,9 @@ CASES = [
     ("duplicate-key", [
         f"{CLAIM}:4:1: error: duplicate key 'topic' (first defined on line 3) [duplicate-key]"]),
     ("unknown-field", [
-        f"{CLAIM}:5:1: error: unknown field 'confidence' (allowed: dose, evidence, grading, "
-        "mechanism, origin, related, reviewed, seen_in, side_effects, statement, summary, "
-        "title, topic, verdict) [unknown-field]"]),
+        f"{CLAIM}:5:1: error: unknown field 'confidence' (allowed: authority, dose, evidence, "
+        "grading, kind, mechanism, origin, plain_reading, question, related, reviewed, "
+        "seen_in, side_effects, statement, summary, title, topic, verdict) [unknown-field]"]),
     # A mistyped field names the field meant, and is not reported missing as well.
     ("mistyped-field", [
         f"{CLAIM}:5:1: error: unknown field 'evidense' (did you mean 'evidence'?) "
@@ -150,6 +150,9 @@ CASES = [
     ("effect-outside-interval", [
         f"{CLAIM}:11:7: error: effect: value -1.5 lies outside its confidence interval -0.9 to "
         "-0.1 [invalid-effect]"]),
+    ("arms-more-events-than-people", [
+        f"{CLAIM}:18:23: error: effect: arms.intervention has more events (25) than "
+        "participants (20) [invalid-arms]"]),
     ("unsafe-link-javascript", [
         f"{CLAIM}:21:10: error: link to 'javascript:alert(1)' uses a forbidden scheme (only "
         "http:, https: and mailto: links are allowed) [unsafe-link]"]),

@@ -91,13 +91,16 @@ def test_raw_html_in_markdown_is_shown_as_text(hostile_pages):
 
 def test_plain_text_fields_are_escaped_in_text_and_attributes(hostile_pages):
     doc = hostile_pages["claims/drug-reduces-pain.html"]
-    assert doc.find("h1").normalized_text() == TITLE
-    assert doc.find("title").text().startswith(TITLE)
-    assert doc.find("meta", name="description").attrs["content"] == STATEMENT
-    assert doc.find("meta", property="og:title").attrs["content"] == TITLE
+    # The claim is framed as a claim, with its verdict, wherever its title or statement goes.
+    framed_title, framed_statement = f"Claim: {TITLE} — ", f"Claim: {STATEMENT.rstrip('.')} — "
+    assert doc.find("h1").normalized_text() == f"Claim: {TITLE}"
+    assert doc.find("title").text().startswith(framed_title)
+    assert doc.find("meta", name="description").attrs["content"].startswith(framed_statement)
+    assert doc.find("meta", property="og:title").attrs["content"].startswith(framed_title)
     (ld_json,) = doc.find_all("script", type="application/ld+json")
     page = json.loads(ld_json.text())["@graph"][0]
-    assert (page["name"], page["description"]) == (TITLE, STATEMENT)
+    assert page["name"].startswith(framed_title)
+    assert page["description"].startswith(framed_statement)
     assert "Test <reviewer>" in doc.find("main").text()
     # Links to the claim elsewhere (lists, topic pages) show the title as text too.
     index = hostile_pages["claims.html"]

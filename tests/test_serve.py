@@ -161,7 +161,7 @@ def test_serves_the_site_on_localhost_and_rebuilds_on_every_kind_of_change(site,
     status, html = s.get(CLAIM_PAGE)
     assert status == 200
     page = parse(html)
-    assert page.h1_text == "The drug reduces pain"
+    assert page.h1_text == "Claim: The drug reduces pain"
     assert page.reload and not page.problems_text
     assert 'aria-label="Medical disclaimer"' in html
     assert s.status()["ok"] is True
@@ -169,7 +169,8 @@ def test_serves_the_site_on_localhost_and_rebuilds_on_every_kind_of_change(site,
     # A claim.
     before = len(s.lines)
     edit(site / CLAIM, "title: The drug reduces pain", "title: The drug reduces pain a lot")
-    wait_until(lambda: parse(s.get(CLAIM_PAGE)[1]).h1_text == "The drug reduces pain a lot",
+    wait_until(lambda: parse(s.get(CLAIM_PAGE)[1]).h1_text
+               == "Claim: The drug reduces pain a lot",
                what="the edited claim title")
     s.wait_for_output(lambda line: "built" in line and CLAIM in line,
                       "the rebuild to be reported", after=before)
@@ -216,7 +217,7 @@ def test_a_broken_edit_keeps_the_last_good_site_and_shows_the_diagnostics(site, 
     status, html = s.get(CLAIM_PAGE)
     assert status == 200
     page = parse(html)
-    assert page.h1_text == "The drug reduces pain"
+    assert page.h1_text == "Claim: The drug reduces pain"
     assert "Preview: the latest edit does not build" in page.problems_text
     assert diagnostic in page.problems_text
     # Every page carries it, and /__ldn_errors lists everything.
@@ -351,15 +352,15 @@ def test_an_open_page_reloads_itself_and_shows_problems(site, serve):
         try:
             page = browser.new_page()
             page.goto(s.url + CLAIM_PAGE)
-            assert page.inner_text("h1") == "The drug reduces pain"
+            assert page.inner_text("h1") == "Claim: The drug reduces pain"
             edit(site / CLAIM, "title: The drug reduces pain", "title: Reloaded by itself")
             page.wait_for_function(
-                "document.querySelector('h1').textContent === 'Reloaded by itself'",
+                "document.querySelector('h1').textContent === 'Claim: Reloaded by itself'",
                 timeout=WAIT * 1000)
             edit(site / CLAIM, "verdict: supported", "verdict: proven")
             page.wait_for_selector("#ldn-serve-problems", timeout=WAIT * 1000)
             assert "got 'proven'" in page.inner_text("#ldn-serve-problems")
-            assert page.inner_text("h1") == "Reloaded by itself"  # the last good version
+            assert page.inner_text("h1") == "Claim: Reloaded by itself"  # the last good version
             edit(site / CLAIM, "verdict: proven", "verdict: supported")
             page.wait_for_selector("#ldn-serve-problems", state="detached",
                                    timeout=WAIT * 1000)
@@ -379,7 +380,7 @@ def test_pages_work_without_javascript(site, serve):
         try:
             page = browser.new_page(java_script_enabled=False)
             page.goto(s.url + CLAIM_PAGE)
-            assert page.inner_text("h1") == "The drug reduces pain"
+            assert page.inner_text("h1") == "Claim: The drug reduces pain"
             assert "got 'proven'" in page.inner_text("#ldn-serve-problems")
             page.goto(s.url + "index.html")
             assert "got 'proven'" in page.inner_text("#ldn-serve-problems")

@@ -19,6 +19,7 @@ from urllib.parse import urljoin, urlsplit
 
 import pytest
 
+from html_dom import parse_html
 from ldn_site import pipeline
 from ldn_site import vocabulary as v
 from ldn_site.diagnostics import has_errors
@@ -26,7 +27,11 @@ from ldn_site.diagnostics import has_errors
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FIXTURE = os.path.join(ROOT, "tests", "browser", "site")
 MINIMAL = os.path.join(ROOT, "tests", "sites", "minimal")
-PAGE_BUDGET = 60 * 1024  # bytes of HTML + CSS per page (search index aside)
+# Bytes of HTML + CSS per page (search index aside). The largest, the pain claim (67.5 KiB on
+# the real site), carries its forest plots, each with its numbers as a table, its abbreviations
+# as linked <abbr> elements and its participant count; the home page (64 KiB) the key messages
+# above an evidence map of every claim.
+PAGE_BUDGET = 68 * 1024
 ATOM = "{http://www.w3.org/2005/Atom}"
 SITEMAP = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
 
@@ -260,18 +265,43 @@ def test_claim_page_layers_and_metadata(fixture_pages):
     assert page.meta["og:type"] == "article"
 
 
-def test_forest_plot_is_inline_svg_with_a_text_alternative(fixture_pages):
-    page = fixture_pages["claims/drug-x-reduces-pain.html"]
-    svgs = [a for tag, a in page.elements if tag == "svg"]
-    assert len(svgs) == 1 and svgs[0]["role"] == "img"
-    assert svgs[0]["aria-describedby"] in page.ids
-    assert "Smith & Jones 2021, Pain: −0.62 (95% CI −1.14 to −0.1), 30 participants; the " \
-           "interval excludes no difference." in page.text
-    # A ratio measure gets its own plot; a claim without numeric effects gets none.
-    assert sum(tag == "svg" for tag, _ in fixture_pages[
-        "claims/drug-x-has-no-side-effects.html"].elements) == 1
-    assert not any(tag == "svg" for tag, _ in fixture_pages[
-        "claims/drug-x-usual-dose.html"].elements)
+def _table_rows(table) -> list[list[str]]:
+    return [[cell.normalized_text() for cell in tr.iter() if cell.tag in ("th", "td")]
+            for tr in table.find_all("tr")]
+
+
+def test_forest_plot_is_inline_svg_with_its_numbers_as_a_table(fixture_site):
+    with open(os.path.join(fixture_site, "claims/drug-x-reduces-pain.html"),
+              encoding="utf-8") as f:
+        doc = parse_html(f.read())
+    figures = doc.find_all("figure", cls="forest-figure")
+    # One outcome and one measure: the two trials and the pooled estimate share one plot,
+    # hidden from screen readers, which read the table of the same numbers instead.
+    assert len(figures) == 1
+    svg = figures[0].find("svg")
+    assert svg.attrs["aria-hidden"] == "true" and "role" not in svg.attrs
+    assert figures[0].find("figcaption").normalized_text().startswith(
+        "Pain: drug X compared with placebo, standardized mean difference (SMD)")
+    assert _table_rows(figures[0].find("table"))[1:] == [
+        ["Smith & Jones 2021", "−0.62 (−1.14 to −0.1)", "30",
+         "Favours drug X; the interval excludes no difference"],
+        ["Doe et al. 2020", "−0.45 (−0.96 to 0.06)", "60",
+         "Favours drug X; the interval includes no difference"],
+        ["Lee et al. 2022 (pooled)", "−0.3 (−0.58 to −0.02)", "240",
+         "Favours drug X; the interval excludes no difference"]]
+    # Two side effects are two outcomes: two plots, each with events per 100 where known.
+    with open(os.path.join(fixture_site, "claims/drug-x-has-no-side-effects.html"),
+              encoding="utf-8") as f:
+        doc = parse_html(f.read())
+    figures = doc.find_all("figure", cls="forest-figure")
+    assert [f.find("strong").text() for f in figures] == ["Vivid dreams",
+                                                          "Serious adverse events"]
+    assert _table_rows(figures[0].find("table"))[1][3] == "30 vs 10"
+    se = _table_rows(doc.find("table", cls="se"))
+    assert se[0][2] == "Per 100 people (LDN vs placebo)" and se[1][2] == "30 vs 10"
+    with open(os.path.join(fixture_site, "claims/drug-x-usual-dose.html"),
+              encoding="utf-8") as f:
+        assert parse_html(f.read()).find("svg") is None
 
 
 def test_source_page_citation_links_and_scholarly_metadata(fixture_pages):
@@ -366,7 +396,7 @@ def test_sitemap_robots_and_feed(fixture_site, fixture_pages):
 def test_open_data(fixture_site):
     with open(os.path.join(fixture_site, "data", "claims.json"), encoding="utf-8") as f:
         data = json.load(f)
-    assert data["format"] == "ldn-site open data, version 1"
+    assert data["format"] == "ldn-site open data, version 2"
     by_id = {c["id"]: c for c in data["claims"]}
     assert len(by_id) == 6
     pain = by_id["drug-x-reduces-pain"]
@@ -392,9 +422,29 @@ def test_search_index_is_built_and_only_covers_content_pages(fixture_site):
     entry = os.path.join(fixture_site, "pagefind", "pagefind-entry.json")
     with open(entry, encoding="utf-8") as f:
         info = json.load(f)
-    # 6 claims + 8 sources + glossary + methodology.
-    assert info["languages"]["en"]["page_count"] == 16
+    # 6 claims + 8 sources + 7 topics + glossary + methodology.
+    assert info["languages"]["en"]["page_count"] == 23
     assert os.path.isfile(os.path.join(fixture_site, "search.js"))
+
+
+def test_symbols_are_kept_out_of_search_only_on_the_pages_it_indexes(fixture_site):
+    """Pagefind indexes only pages marked data-pagefind-body, so the verdict, certainty and
+    risk-of-bias symbols carry data-pagefind-ignore there (else they leak into result
+    excerpts) and nowhere else (where the attribute would only add weight)."""
+    indexed, unindexed = 0, 0
+    for rel, _ in sorted(pages_of(fixture_site).items()):
+        with open(os.path.join(fixture_site, rel), encoding="utf-8") as f:
+            doc = parse_html(f.read())
+        symbols = [el for el in doc.iter() if el.tag == "span"
+                   and el.attrs.get("aria-hidden") == "true"
+                   and ({"light", "dots"} & set(el.classes) or "badge" in el.parent.classes)]
+        if not symbols:
+            continue
+        body = any("data-pagefind-body" in el.attrs for el in doc.iter())
+        ignored = {"data-pagefind-ignore" in el.attrs for el in symbols}
+        assert ignored == {body}, rel
+        indexed, unindexed = indexed + body, unindexed + (not body)
+    assert indexed and unindexed  # both kinds of page were checked
 
 
 def test_builds_are_byte_identical_including_the_search_index(tmp_path):

@@ -20,24 +20,105 @@ SVG = "{http://www.w3.org/2000/svg}"
 # --- forest plots --------------------------------------------------------------------------
 
 def rows():
-    return [forestplot.Row("Younger <&> 2013", "Pain", -0.61, -1.14, -0.08, 31),
-            forestplot.Row("Bested 2023", "FIQR", 0.1, -0.3, 0.5, None)]
+    return [forestplot.Row("Younger <&> 2013", -0.61, -1.14, -0.08, 31),
+            forestplot.Row("Bested 2023", 0.1, -0.3, 0.5, None)]
+
+
+SMD_PAIN = forestplot.Axis("Pain", "SMD", "standardized mean difference", False,
+                           better="lower")
+RR_DREAMS = forestplot.Axis("Vivid dreams", "RR", "risk ratio", True, better="lower")
+
+
+def svg_texts(root) -> list[str]:
+    return [t.text for t in root.iter(f"{SVG}text")]
+
+
+def ticks_x(root) -> dict[str, str]:
+    return {t.text: t.get("x") for t in root.iter(f"{SVG}text") if t.text in {"1", "2", "5"}}
 
 
 def test_forest_plot_is_well_formed_svg_with_escaped_text():
-    svg = forestplot.render_forest_plot(rows(), "SMD", "standardized mean difference", False,
-                                        "fp")
+    svg = forestplot.render_forest_plot(rows(), SMD_PAIN)
     root = ET.fromstring(svg)  # raises if the escaping broke the XML
-    assert root.tag == f"{SVG}svg" and root.get("role") == "img"
-    texts = [t.text for t in root.iter(f"{SVG}text")]
-    assert "Younger <&> 2013 · Pain" in texts
+    assert root.tag == f"{SVG}svg"
+    # Hidden from screen readers: the page gives them the same numbers as a table.
+    assert root.get("aria-hidden") == "true" and root.get("role") is None
+    texts = svg_texts(root)
+    assert "Younger <&> 2013" in texts
     assert "−0.61 (−1.14 to −0.08)" in texts
-    desc = root.find(f"{SVG}desc").text
-    assert "Younger <&> 2013, Pain: −0.61 (95% CI −1.14 to −0.08), 31 participants; the " \
-           "interval excludes no difference." in desc
-    assert "Bested 2023, FIQR: 0.1 (95% CI −0.3 to 0.5); the interval includes no " \
-           "difference." in desc
     assert len(list(root.iter(f"{SVG}rect"))) == 2
+    # Numbers line up through CSS: the Nu checker rejects font-variant-numeric on <g>.
+    assert "font-variant-numeric" not in svg
+
+
+def test_the_table_states_every_row_in_words():
+    assert forestplot.table_rows(rows(), SMD_PAIN) == [
+        {"label": "Younger <&> 2013", "pooled": False, "estimate": "−0.61", "low": "−1.14",
+         "high": "−0.08", "n": 31, "per_100": None,
+         "reading": "Favours LDN; the interval excludes no difference"},
+        {"label": "Bested 2023", "pooled": False, "estimate": "0.1", "low": "−0.3",
+         "high": "0.5", "n": None, "per_100": None,
+         "reading": "Favours placebo; the interval includes no difference"}]
+
+
+@pytest.mark.parametrize("better,left,right", [
+    ("lower", "← Favours LDN", "Favours placebo →"),
+    ("higher", "← Favours placebo", "Favours LDN →"),
+    (None, "← Lower with LDN", "Higher with LDN →"),
+])
+def test_the_two_sides_of_the_axis_are_labelled(better, left, right):
+    axis = forestplot.Axis("Pain", "MD", "mean difference", False, better=better)
+    texts = svg_texts(ET.fromstring(forestplot.render_forest_plot(rows(), axis)))
+    assert left in texts and right in texts
+
+
+def test_a_comparator_other_than_placebo_names_its_side():
+    axis = forestplot.Axis("TNF", "SMD", "standardized mean difference", False,
+                           "fibromyalgia", "healthy controls")
+    assert forestplot.side_labels(axis) == ("Lower with fibromyalgia",
+                                            "Higher with fibromyalgia")
+    axis = forestplot.Axis("Pain", "MD", "mean difference", False, "LDN", "duloxetine",
+                           "lower")
+    assert forestplot.side_labels(axis) == ("Favours LDN", "Favours duloxetine")
+
+
+def test_pooled_estimates_are_diamonds_below_the_trials_and_marked_pooled():
+    pooled = forestplot.Row("Lee 2022", -0.3, -0.58, -0.02, 240, pooled=True)
+    svg = forestplot.render_forest_plot([pooled] + rows(), SMD_PAIN)
+    root = ET.fromstring(svg)
+    texts = svg_texts(root)
+    assert "Lee 2022 (pooled)" in texts and "Pooled (meta-analysis)" in texts
+    # Trials first, then the rule and the pooled estimate, whatever order they came in.
+    y = {t.text: float(t.get("y")) for t in root.iter(f"{SVG}text")}
+    assert y["Younger <&> 2013"] < y["Bested 2023"] < y["Pooled (meta-analysis)"] \
+        < y["Lee 2022 (pooled)"]
+    diamonds = [p for p in root.iter(f"{SVG}path") if p.get("class") == "pooled"]
+    assert len(diamonds) == 1 and diamonds[0].get("d").endswith("Z")
+    assert len(list(root.iter(f"{SVG}rect"))) == 2  # squares for the trials only
+    assert [r["label"] for r in forestplot.table_rows([pooled] + rows(), SMD_PAIN)] == [
+        "Younger <&> 2013", "Bested 2023", "Lee 2022"]
+    # A plot of pooled estimates only needs no rule: each is marked on its own.
+    alone = svg_texts(ET.fromstring(forestplot.render_forest_plot([pooled], SMD_PAIN)))
+    assert "Pooled (meta-analysis)" not in alone and "Lee 2022 (pooled)" in alone
+
+
+def test_long_labels_are_shortened_to_fit_and_kept_whole_in_the_table():
+    long = forestplot.Row("Efficacy and safety of low-dose naltrexone in fibromyalgia: a "
+                          "systematic review 2025", -0.61, -1.14, -0.08, pooled=True)
+    root = ET.fromstring(forestplot.render_forest_plot([long], SMD_PAIN))
+    label = svg_texts(root)[0]
+    assert label.endswith("… (pooled)") and len(label) < 60
+    figures = forestplot.text_width("−0.61 (−1.14 to −0.08)")
+    assert forestplot.text_width(label) + figures < forestplot.WIDTH - 2 * forestplot.MARGIN
+    assert forestplot.table_rows([long], SMD_PAIN)[0]["label"] == long.label
+
+
+def test_events_per_100_appear_in_the_table():
+    row = forestplot.Row("Doe 2020", 3.0, 0.9, 9.9, 60, per_100=("30", "10"))
+    table = forestplot.table_rows([row], RR_DREAMS)
+    assert table == [{"label": "Doe 2020", "pooled": False, "estimate": "3", "low": "0.9",
+                      "high": "9.9", "n": 60, "per_100": ("30", "10"),
+                      "reading": "Favours placebo; the interval includes no difference"}]
 
 
 @pytest.mark.parametrize("lo,hi,expected", [
@@ -51,16 +132,20 @@ def test_linear_ticks(lo, hi, expected):
 
 def test_ratio_measures_use_a_log_axis_with_null_at_one():
     svg = forestplot.render_forest_plot(
-        [forestplot.Row("A", "x", 3.0, 0.9, 9.9, 60)], "RR", "risk ratio", True, "rr")
+        [forestplot.Row("A", 3.0, 0.9, 9.9, 60)], RR_DREAMS)
     root = ET.fromstring(svg)
-    labels = [t.text for t in root.iter(f"{SVG}text")]
+    labels = svg_texts(root)
     assert {"1", "2", "5"} <= set(labels)
-    assert "1 means no difference" in root.find(f"{SVG}desc").text
+    null = next(p for p in root.iter(f"{SVG}path") if p.get("class") == "null")
+    assert null.get("d").startswith(f"M{ticks_x(root)['1']} ")
+    # On a log axis distances are ratios: 1 to 2 is log(2)/log(2.5) of 2 to 5.
+    ticks = {k: float(x) for k, x in ticks_x(root).items()}
+    assert abs((ticks["2"] - ticks["1"]) / (ticks["5"] - ticks["2"]) - 0.7565) < 0.01
 
 
 def test_a_ratio_with_a_non_positive_bound_falls_back_to_a_linear_axis():
     svg = forestplot.render_forest_plot(
-        [forestplot.Row("A", "x", 0.5, -0.1, 1.2, None)], "RR", "risk ratio", True, "rr")
+        [forestplot.Row("A", 0.5, -0.1, 1.2, None)], RR_DREAMS)
     ET.fromstring(svg)
 
 
@@ -116,9 +201,25 @@ def test_term_linker_links_first_mention_only_and_never_inside_links_or_code():
                 "again an RCT and a crossover.</p>")
     assert html == ('<p>A <a href="x">placebo</a> and a <a class="term" '
                     'href="../glossary.html#placebo">placebo-controlled</a> <a class="term" '
-                    'href="../glossary.html#rct">RCT</a>. <code>RCT</code> again an RCT and a '
+                    'href="../glossary.html#rct"><abbr title="randomized controlled trial">RCT'
+                    '</abbr></a>. <code>RCT</code> again an RCT and a '
                     '<a class="term" href="../glossary.html#crossover-trial">crossover</a>.</p>')
     assert link("<p>placebo again</p>") == "<p>placebo again</p>"
+
+
+def test_abbreviations_keep_their_case_and_get_their_expansion():
+    link = TermLinker("")
+    html = link("<p>Pain: SMD −0.6 (95% CI −1 to −0.1; I² = 91%), or not; Cohen&#x27;s d "
+                "0.23; the Fibromyalgia Impact Questionnaire (FIQR).</p>")
+    assert '<a class="term" href="glossary.html#measure-smd"><abbr title="standardized mean ' \
+           'difference">SMD</abbr></a>' in html
+    assert '<abbr title="confidence interval">CI</abbr>' in html
+    assert '<abbr title="heterogeneity between studies">I²</abbr>' in html
+    assert 'href="glossary.html#cohens-d">' in html
+    # "or" is a word, not the odds ratio; a term and its abbreviation are each linked once.
+    assert "measure-or" not in html
+    assert 'href="glossary.html#fiqr">Fibromyalgia Impact Questionnaire</a> (<a class="term" ' \
+           'href="glossary.html#fiqr"><abbr' in html
 
 
 def test_every_linked_term_has_triggers_that_its_matches_contain():

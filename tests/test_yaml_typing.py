@@ -47,7 +47,7 @@ def test_literal_values_are_shown_as_written(make_site, tmp_path):
     result = pipeline.build_site(str(site), output=str(tmp_path / "out"), search=False)
     assert result.written, result.diagnostics
     claim_page = parse_html((tmp_path / "out/claims/drug-reduces-pain.html").read_text("utf-8"))
-    assert claim_page.find("h1").normalized_text() == "no"
+    assert claim_page.find("h1").normalized_text() == "Claim: no"
     source_page = parse_html((tmp_path / "out/sources/trial2020.html").read_text("utf-8"))
     shown = {el.normalized_text() for el in source_page.find_all("dd")}
     assert {"1.10", "12:30", "on", "null", "0x1F"} <= shown

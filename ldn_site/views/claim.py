@@ -1,30 +1,39 @@
 """Views, the claim pages: one per graded claim.
 
-Owns a claim page's context: the summary of findings (one row per piece of evidence, with its
-excerpts), the forest plots (one per effect measure), the risk-of-bias table, the GRADE
-derivation in words (start, each domain's rating and effect, the resulting certainty), the
-popular articles that make the claim, related claims, the review date and whether a review is
-due, the suggested citation and the page's table of contents; also the page's JSON-LD (a
-MedicalWebPage and a ClaimReview per article). It must not build another page's context nor
-do any I/O; forest plots are drawn by ``forestplot`` and remembered through the renderer.
+Owns a claim page's context: the claim framed as a claim (its title, description and citation
+carry the verdict, and a verdict that could read like advice carries its plain reading), the
+summary of findings (one row per piece of evidence, with its excerpts), the participants the
+primary studies enrolled (counted by ``participants``), the forest plots (one per outcome,
+measure and comparison, with the same numbers as a table; sources with an unverified journal
+or DOI left out) and events per 100 people on each arm where the source gives them, the
+risk-of-bias table, the GRADE derivation in words for an effect claim or the authority of a
+factual claim, the popular articles that make the claim, related claims, the review date and
+whether a review is due, the suggested citation and the page's table of contents; also the
+page's JSON-LD (a MedicalWebPage and a ClaimReview per article). It must not build another
+page's context nor do any I/O; forest plots are drawn by ``forestplot`` and remembered
+through the renderer.
 """
 
 from __future__ import annotations
 
 import datetime
+from html import escape
 
 from markupsafe import Markup
 
-from ldn_site import forestplot, metadata
+from ldn_site import forestplot, metadata, participants
 from ldn_site import vocabulary as v
-from ldn_site.glossary import HEADER_TERMS, TermLinker, kind_url, term_url
+from ldn_site.glossary import (HEADER_TERMS, TermLinker, abbreviation, domain_url, kind_url,
+                              term_url)
 from ldn_site.grading import Grade
 from ldn_site.model import Claim
 from ldn_site.views.common import (Page, Site, absolute, article_origin, article_publisher,
                                    article_work, base_context, certainty_view, claim_card,
-                                   excerpt_view, md_html, publisher, sorted_cards,
-                                   source_label, source_link, term_view, web_page)
+                                   excerpt_view, framed_title, md_html, one_line, publisher,
+                                   sorted_cards, source_label, source_link, term_view, web_page)
 
+# Sources whose effects are pooled estimates of several studies (drawn as diamonds).
+POOLED_KINDS = frozenset({"systematic-review-rcts", "systematic-review"})
 ROB_SHORT = {"randomization": "Randomization", "deviations": "Deviations",
              "missing_data": "Missing data", "measurement": "Measurement",
              "reporting": "Reporting", "overall": "Overall"}
@@ -37,34 +46,44 @@ def view_claim(site: Site, page: Page) -> dict:
     articles: dict[str, list] = {}
     for ref in claim.seen_in:
         articles.setdefault(ref.partition("#")[0], []).append(excerpt_view(site, ref))
-    graph = build_claim_graph(site, page, claim, card, articles)
-    ctx = base_context(site, page.path, claim.title, claim.statement, "claim", "article", graph)
+    title, description = framed_title(card), framed_description(card)
+    graph = build_claim_graph(site, page, claim, card, articles, title, description)
+    ctx = base_context(site, page.path, title, description, "claim", "article", graph)
     rob_rows = list_rob_rows(site, claim)
+    # The linker links each term's first mention, so texts go through it in page order.
+    statement_html = Markup(linker(escape(claim.statement)))
     summary_html = Markup(linker(site.md(claim.summary)))
+    side_effects = side_effects_view(site, claim, linker)
     evidence = evidence_view(site, claim, linker)
+    factual = claim.kind == "factual"
+    # A factual claim shows no GRADE derivation, so its terms must not use up first mentions.
+    grade = None if factual else grade_view(site, site.grades[claim.id], linker)
+    origin_html = Markup(linker(site.md(claim.origin)))
     plots = forest_plots(site, claim)
-    n_total = sum(site.sources[k].n or 0 for k in {i.source for i in claim.evidence})
     ctx.update({
         "claim": card,
+        "question": claim.question or "",
+        "statement_html": statement_html,
         "summary_html": summary_html,
-        "origin_html": Markup(linker(site.md(claim.origin))),
+        "origin_html": origin_html,
         "dose": dose_view(claim),
         "mechanism": ({"pathway_html": md_html(site, claim.mechanism.pathway),
                        "status": term_view(v.MECHANISM_STATUSES, claim.mechanism.status)}
                       if claim.mechanism else None),
-        "side_effects": [{"effect": s.effect, "frequency": s.frequency,
-                          "excerpt": excerpt_view(site, s.source)}
-                         for s in claim.side_effects],
+        "side_effects": side_effects,
+        "side_effect_counts": any(s.arms for s in claim.side_effects),
         "evidence": evidence,
         "evidence_count": _plural(len(evidence), "study or document",
                                   "studies and documents"),
-        "participants": n_total,
+        "participants": participants_view(participants.count_participants(
+            [item.source for item in claim.evidence], site.sources), site),
         "plots": plots,
+        "not_plotted": list_unplotted(site, claim),
         "rob_domains": [{"label": label, "short": ROB_SHORT[key]}
                         for key, label in v.ROB_DOMAINS],
         "rob_legend": [term_view(v.ROB_JUDGEMENTS, t.value) for t in v.ROB_JUDGEMENTS],
         "rob_rows": sorted(rob_rows, key=lambda r: r["source"]["key"]),
-        "grade": grade_view(site, site.grades[claim.id]),
+        "grade": grade,
         "articles": [{"source": source_link(site, key), "excerpts": exs}
                      for key, exs in sorted(articles.items())],
         "related": sorted_cards(site, claim.related),
@@ -75,7 +94,8 @@ def view_claim(site: Site, page: Page) -> dict:
         ("findings", "Summary of findings", True),
         ("effects", "Effect estimates", bool(plots)),
         ("bias", "Risk of bias", bool(rob_rows)),
-        ("certainty", "How certain is the evidence?", True),
+        ("certainty", "How this was checked" if factual else "How certain is the evidence?",
+         True),
         ("quotes", "What the sources say", True),
         ("articles", "Articles making this claim", bool(articles)),
         ("review", "Review and citation", True)) if entry[2]]
@@ -89,15 +109,46 @@ def review_view(site: Site, page: Page, claim: Claim, card: dict) -> dict:
         "reviewer": claim.reviewed.reviewer,
         "review_due": review_age is not None
         and review_age > site.config.review_max_age_days,
-        "cite": f"{claim.reviewed.reviewer}. {claim.title}. {site.config.title}. "
+        "cite": f"{claim.reviewed.reviewer}. {framed_title(card)}. {site.config.title}. "
                 f"Reviewed {claim.reviewed.date}. {absolute(site, page.path)}",
         "terms": {label: term_url(anchor) for label, anchor in HEADER_TERMS.items()},
+        "ci": abbreviation("ci"), "rob2": abbreviation("risk-of-bias"),
         "search_filters": ["type:Claim", f"topic:{card['topic']['label']}",
                            f"verdict:{card['verdict']['label']}",
                            f"certainty:{card['certainty']['label']}"],
         "search_meta": [f"verdict:{card['verdict']['label']}",
                         f"certainty:{card['certainty']['label']}"],
     }
+
+
+def framed_description(card: dict) -> str:
+    """The statement as a claim, with its verdict and, when it has one, its plain reading."""
+    statement = one_line(card["statement"]).rstrip(".")
+    reading = f" {card['plain_reading']}" if card["plain_reading"] else ""
+    return f"Claim: {statement} — {card['rating_phrase']}.{reading}"
+
+
+def participants_view(count: participants.Count | None, site: Site) -> dict | None:
+    """The participant count in words: "286 participants in 5 primary studies", each split
+    with its labelled parts, and the primary studies that report no number."""
+    if count is None:
+        return None
+    numbered = count.studies - len(count.unreported)
+    summary = (f"{count.total:,} participants in "
+               f"{_plural(numbered, 'primary study', 'primary studies')}" if numbered else "")
+    return {"summary": summary,
+            "unreported": [source_link(site, key) for key in count.unreported],
+            "splits": [{"label": label, "parts": [{"label": p.label, "n": f"{p.n:,}"}
+                                                  for p in parts]}
+                       for label, parts in (("By design", count.by_design),
+                                            ("By population", count.by_population),
+                                            ("By dose studied", count.by_dose)) if parts]}
+
+
+def side_effects_view(site: Site, claim: Claim, linker: TermLinker) -> list[dict]:
+    return [{"effect": s.effect, "frequency_html": Markup(linker(escape(s.frequency))),
+             "per_100": per_100(s.arms), "counts": arms_counts(s.arms),
+             "excerpt": excerpt_view(site, s.source)} for s in claim.side_effects]
 
 
 def dose_view(claim: Claim) -> dict | None:
@@ -126,7 +177,7 @@ def list_rob_rows(site: Site, claim: Claim) -> list[dict]:
     return rob_rows
 
 
-def grade_view(site: Site, grade: Grade) -> dict:
+def grade_view(site: Site, grade: Grade, linker: TermLinker | None = None) -> dict:
     kind = v.KINDS_BY_VALUE[grade.start_kind]
     steps = []
     for step in grade.steps:
@@ -138,8 +189,9 @@ def grade_view(site: Site, grade: Grade) -> dict:
             effect = "no change"
         steps.append({"label": step.label, "rating": v.RATING_LABELS[step.rating],
                       "changes": step.change != 0, "effect": effect,
-                      "term_url": term_url(f"domain-{step.domain.replace('_', '-')}"),
-                      "reason_html": md_html(site, step.reason),
+                      "term_url": domain_url(step.domain),
+                      "reason_html": (Markup(linker(site.md(step.reason))) if linker
+                                      else md_html(site, step.reason)),
                       "level_after": certainty_view(step.level_after)})
     return {"start": certainty_view(grade.start), "start_kind": kind.label,
             "start_kind_url": kind_url(grade.start_kind),
@@ -152,21 +204,26 @@ def evidence_view(site: Site, claim: Claim, linker: TermLinker | None = None) ->
     for item in claim.evidence:
         source = site.sources[item.source]
         rob = source.risk_of_bias
+        finding = md_html(site, item.finding)
+        finding_html = Markup(linker(finding)) if linker else finding  # before its effect line
         effect = None
         if item.effect is not None:
             e = item.effect
             effect = {"outcome": e.outcome, "measure": e.measure,
+                      "outcome_html": Markup(linker(escape(e.outcome))) if linker else e.outcome,
                       "measure_label": v.term(v.EFFECT_MEASURES, e.measure).label,
+                      "abbr": abbreviation(f"measure-{e.measure.lower()}"),
                       "value": forestplot.number(e.value),
                       "ci_low": forestplot.number(e.ci_low),
-                      "ci_high": forestplot.number(e.ci_high), "n": e.n}
-        finding = md_html(site, item.finding)
+                      "ci_high": forestplot.number(e.ci_high), "n": e.n,
+                      "intervention": e.intervention, "comparator": e.comparator,
+                      "per_100": per_100(e.arms)}
         rows.append({
             "source": source_link(site, item.source),
             "design": v.KINDS_BY_VALUE[source.kind].label,
             "design_url": kind_url(source.kind),
             "n": source.n, "dose": source.dose or "", "duration": source.duration or "",
-            "finding_html": Markup(linker(finding)) if linker else finding,
+            "finding_html": finding_html,
             "direction": term_view(v.DIRECTIONS, item.direction),
             "rob": term_view(v.ROB_JUDGEMENTS, rob.overall) if rob else None,
             "effect": effect,
@@ -176,37 +233,74 @@ def evidence_view(site: Site, claim: Claim, linker: TermLinker | None = None) ->
 
 
 def forest_plots(site: Site, claim: Claim) -> list[dict]:
-    """One plot per effect measure (a difference and a ratio cannot share an axis), in
-    the order the measures first appear in the evidence."""
-    groups: dict[str, list[forestplot.Row]] = {}
+    """One plot per outcome, measure and comparison, in the order they first appear in the
+    evidence: estimates of different outcomes, or on different scales, never share an axis.
+    Pooled estimates (from systematic reviews) are marked so, and drawn as diamonds."""
+    groups: dict[tuple, list[forestplot.Row]] = {}
     for item in claim.evidence:
         e = item.effect
-        if e is None:
+        if e is None or site.sources[item.source].unverified:
             continue
-        groups.setdefault(e.measure, []).append(forestplot.Row(
-            source_label(site, item.source), e.outcome, e.value, e.ci_low, e.ci_high, e.n))
+        pooled = site.sources[item.source].kind in POOLED_KINDS
+        groups.setdefault((e.outcome, e.measure, e.intervention, e.comparator, e.better),
+                          []).append(forestplot.Row(
+                              source_label(site, item.source), e.value, e.ci_low, e.ci_high,
+                              e.n, pooled, per_100(e.arms)))
     plots = []
-    for measure, rows in groups.items():
+    for number, (group, rows) in enumerate(groups.items(), 1):
+        outcome, measure, intervention, comparator, better = group
         term = v.term(v.EFFECT_MEASURES, measure)
-        ident = f"forest-{measure.lower()}"
-        ratio = measure in v.RATIO_MEASURES
-        inputs = (rows, measure, term.label.lower(), ratio, ident)
-        svg = forestplot.render_forest_plot(*inputs)
-        plots.append({"id": ident, "measure": measure, "label": term.label,
-                      "meaning": term.meaning,
+        axis = forestplot.Axis(outcome, measure, term.label.lower(),
+                               measure in v.RATIO_MEASURES, intervention, comparator, better)
+        plots.append({"id": f"forest-{number}", "outcome": outcome, "measure": measure,
+                      "label": term.label,
+                      "abbr": abbreviation(f"measure-{measure.lower()}"),
+                      "intervention": intervention, "comparator": comparator,
+                      "sides": forestplot.side_labels(axis),
                       "term_url": term_url(f"measure-{measure.lower()}"),
-                      "null": "1" if ratio else "0",
-                      "svg": Markup(svg)})
+                      "null": forestplot.number(axis.null),
+                      "svg": Markup(forestplot.render_forest_plot(rows, axis)),
+                      "rows": forestplot.table_rows(rows, axis),
+                      "has_pooled": any(r.pooled for r in rows),
+                      "has_counts": any(r.per_100 for r in rows)})
     return plots
 
 
-def build_claim_graph(site: Site, page: Page, claim: Claim, card: dict,
-                      articles: dict) -> list[dict]:
+def list_unplotted(site: Site, claim: Claim) -> list[dict]:
+    """The sources whose effects are left out of the plots because their journal or DOI is
+    unverified (an unverified paper may not be the one we think it is)."""
+    keys = dict.fromkeys(item.source for item in claim.evidence
+                         if item.effect is not None and site.sources[item.source].unverified)
+    return [source_link(site, key) for key in keys]
+
+
+def per_100(arms) -> tuple[str, str] | None:
+    """Events per 100 people in the intervention and the comparison group, or None."""
+    if arms is None:
+        return None
+    return _per_100(arms.intervention), _per_100(arms.comparator)
+
+
+def _per_100(arm) -> str:
+    value = arm.percent if arm.percent is not None else 100 * arm.events / arm.total
+    return f"{value:.0f}" if value >= 10 else f"{value:.1f}".rstrip("0").rstrip(".")
+
+
+def arms_counts(arms) -> str:
+    """The counts behind events per 100 ("33 of 48 vs 36 of 50"), when the source gave them."""
+    if arms is None or arms.intervention.events is None or arms.comparator.events is None:
+        return ""
+    a, b = arms.intervention, arms.comparator
+    return f"{a.events} of {a.total} vs {b.events} of {b.total}"
+
+
+def build_claim_graph(site: Site, page: Page, claim: Claim, card: dict, articles: dict,
+                      title: str, description: str) -> list[dict]:
     url = absolute(site, page.path)
     author = metadata.organization(claim.reviewed.reviewer)
     # The sources are described (as ScholarlyArticle) on their own pages, not repeated
     # here: a claim page must stay small.
-    graph = [web_page(site, "MedicalWebPage", page.path, claim.title, claim.statement,
+    graph = [web_page(site, "MedicalWebPage", page.path, title, description,
                       lastReviewed=claim.reviewed.date, reviewedBy=author,
                       publisher=publisher(site))]
     for key, excerpts in sorted(articles.items()):
@@ -215,7 +309,8 @@ def build_claim_graph(site: Site, page: Page, claim: Claim, card: dict,
             url, claim.statement, claim.reviewed.date, claim.verdict,
             card["verdict"]["label"], publisher(site),
             article_work(site, key, with_publisher=False),
-            article_publisher(site, key), article_origin(site, key)["published"]))
+            article_publisher(site, key), article_origin(site, key)["published"],
+            explanation=card["plain_reading"]))
     return graph
 
 

@@ -3,11 +3,12 @@
 Owns the ``Site`` value (the validated content, the grades, the Markdown renderer, the build
 date and the reverse links between claims, sources and excerpts, worked out once), the
 addresses of claim, source, topic and excerpt pages, the labels and symbols of the
-vocabulary's terms, the pieces many pages show (a claim's card, a source's link, an excerpt),
-the queries more than one page type asks (latest reviews, an article's claims, verdict counts)
-and the base context every page gets (navigation, canonical address, JSON-LD, the site's
-title and disclaimer). It must not build a whole page's context (each page type has its own
-module) nor do any I/O; Markdown goes through the renderer the ``Site`` holds.
+vocabulary's terms, the pieces many pages show (a claim's card, a source's link, an excerpt,
+a claim framed as a claim with its verdict), the queries more than one page type asks (latest
+reviews, an article's claims, verdict counts) and the base context every page gets
+(navigation, canonical address, JSON-LD, the site's title and disclaimer). It must not build
+a whole page's context (each page type has its own module) nor do any I/O; Markdown goes
+through the renderer the ``Site`` holds.
 """
 
 from __future__ import annotations
@@ -27,6 +28,9 @@ from ldn_site.model import Config, Content
 
 VERDICT_ORDER = {t.value: i for i, t in enumerate(v.VERDICTS)}
 CERTAINTY_RANK = {level: i for i, level in enumerate(v.CERTAINTY_LEVELS)}
+# The page kinds whose templates mark their content for the search index (data-pagefind-body);
+# Pagefind leaves every other page out, so their symbols need no data-pagefind-ignore.
+SEARCH_INDEXED = frozenset({"claim", "source", "topic", "glossary", "methodology"})
 NAV = (("index.html", "Evidence map"), ("claims.html", "All claims"),
        ("glossary.html", "Glossary"), ("methodology.html", "How we grade"),
        ("bibliography.html", "Bibliography"))
@@ -147,7 +151,22 @@ def term_view(terms, value: str) -> dict:
 
 def certainty_view(level: str) -> dict:
     return {"value": level, "label": v.CERTAINTY_LABELS[level],
-            "symbol": v.CERTAINTY_SYMBOLS[level], "meaning": v.CERTAINTY_MEANINGS[level]}
+            "symbol": v.CERTAINTY_SYMBOLS[level], "meaning": v.CERTAINTY_MEANINGS[level],
+            "graded": True, "rank": CERTAINTY_RANK[level]}
+
+
+def documentation_view(verdict: str) -> dict:
+    """What a factual claim shows where an effect claim shows its certainty: whether the
+    authority's record documents it (no GRADE scale, no "we are confident" wording)."""
+    return dict(term_view(v.DOCUMENTATION, v.DOCUMENTATION_BY_VERDICT[verdict]),
+                graded=False, rank=len(v.CERTAINTY_LEVELS))
+
+
+def rating_phrase(verdict: dict, rating: dict) -> str:
+    """The verdict and its certainty (or documentation) in words: "Mixed, low certainty",
+    "Supported, documented"."""
+    suffix = " certainty" if rating["graded"] else ""
+    return f"{verdict['label']}, {rating['label'].lower()}{suffix}"
 
 
 def kind_view(kind: str) -> dict:
@@ -192,7 +211,8 @@ def source_link(site: Site, key: str) -> dict:
         link = {"key": key, "url": source_url(key), "label": source_label(site, key),
                 "title": source_title(site, key),
                 "kind": v.KINDS_BY_VALUE[source.kind].label, "kind_url": kind_url(source.kind),
-                "is_article": source.kind == "popular-article"}
+                "is_article": source.kind == "popular-article",
+                "unverified": unverified_note(source)}
         site.links[key] = link
     return link
 
@@ -232,28 +252,49 @@ def article_work(site: Site, key: str, with_publisher: bool = True) -> dict:
         work["publisher"] = publisher_org
     work["subjectOf"] = {"@type": "WebPage", "url": absolute(site, source_url(key))}
     return work
+def unverified_note(source) -> str:
+    """"journal and DOI unverified" for a source whose publication details could not be
+    confirmed, or "" for every other source."""
+    details = [v.term(v.UNVERIFIED_DETAILS, d).label for d in v.values(v.UNVERIFIED_DETAILS)
+               if d in source.unverified]
+    return f"{' and '.join(details)} unverified" if details else ""
 
 
 def claim_card(site: Site, claim_id: str) -> dict:
+    """A claim as every page lists it. ``certainty`` is the GRADE certainty of an effect
+    claim, or the documentation of a factual claim (``graded`` tells them apart)."""
     card = site.cards.get(claim_id)
     if card is None:
         claim = site.claims[claim_id]
         grade = site.grades[claim_id]
+        factual = claim.kind == "factual"
+        verdict = term_view(v.VERDICTS, claim.verdict)
+        rating = documentation_view(claim.verdict) if factual else \
+            certainty_view(grade.certainty)
         card = {"id": claim.id, "url": claim_url(claim.id), "title": claim.title,
                 "statement": claim.statement,
                 "topic": dict(term_view(v.TOPICS, claim.topic), url=topic_url(claim.topic)),
-                "verdict": term_view(v.VERDICTS, claim.verdict),
-                "certainty": certainty_view(grade.certainty),
+                "verdict": verdict, "certainty": rating,
+                "rating_phrase": rating_phrase(verdict, rating),
+                "kind": term_view(v.CLAIM_KINDS, claim.kind),
+                "authority": claim.authority or "",
+                "plain_reading": one_line(claim.plain_reading or ""),
                 "reviewed": claim.reviewed.date}
         site.cards[claim_id] = card
     return card
 
 
+def framed_title(card: dict) -> str:
+    """The claim as a claim, with its verdict: "Claim: LDN reduces pain — Mixed, low
+    certainty". Used wherever the title leaves the page (title, social cards, citation,
+    feed)."""
+    return f"Claim: {card['title']} — {card['rating_phrase']}"
+
+
 def sorted_cards(site: Site, claim_ids) -> list[dict]:
     cards = [claim_card(site, cid) for cid in claim_ids if cid in site.grades]
     return sorted(cards, key=lambda c: (VERDICT_ORDER[c["verdict"]["value"]],
-                                        -CERTAINTY_RANK[c["certainty"]["value"]],
-                                        c["title"].lower(), c["id"]))
+                                        -c["certainty"]["rank"], c["title"].lower(), c["id"]))
 
 
 def excerpt_view(site: Site, ref: str) -> dict:
@@ -261,6 +302,7 @@ def excerpt_view(site: Site, ref: str) -> dict:
     source = site.sources[key]
     excerpt = next(e for e in source.excerpts if e.id == ex_id)
     return {"ref": ref, "text": excerpt.text, "locator": excerpt.locator,
+            "lang": excerpt.lang or "", "translation": excerpt.translation or "",
             "url": excerpt_url(ref), "source": source_link(site, key)}
 
 
@@ -304,7 +346,8 @@ def base_context(site: Site, path: str, title: str, description: str, kind: str 
         graph = [web_page(site, "WebPage", path, title, description)]
     return {"root": "../" * depth, "path": path, "page_kind": kind, "title": title,
             "description": one_line(description), "canonical": url, "og_type": og_type,
-            "noindex": False, "json_ld": Markup(metadata.json_ld(graph)),
+            "noindex": False, "search_indexed": kind in SEARCH_INDEXED,
+            "json_ld": Markup(metadata.json_ld(graph)),
             "nav": [{"url": u, "label": label, "current": u == path} for u, label in NAV],
             "site": site.view}
 

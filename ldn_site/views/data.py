@@ -1,20 +1,22 @@
 """Views, the files that are not pages: sitemap, robots.txt, the Atom feed and the open data.
 
 Owns what goes into each of them (``DATA_FILES``): the sitemap's entries with their review
-dates, the feed's latest reviews, a record of data/claims.json per claim and a row of
-data/evidence.csv per piece of evidence (both made one at a time, as they are written), and
-the medical disclaimer as plain text, which every one of these files carries. The formats
-themselves are ``metadata``'s. It must not build a page's context nor do any I/O.
+dates, the feed's latest reviews (each claim framed as a claim, with its verdict), a record of
+data/claims.json per claim and a row of data/evidence.csv per piece of evidence (both made one
+at a time, as they are written), and the medical disclaimer as plain text, which every one of
+these files carries. The formats themselves are ``metadata``'s. It must not build a page's
+context nor do any I/O.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
-from ldn_site import metadata
+from ldn_site import metadata, participants
 from ldn_site.citations import plain_text
 from ldn_site.views.common import (Page, Site, absolute, claim_card, claim_url, excerpt_url,
-                                   latest_ids, newest_review, source_title, source_url)
+                                   framed_title, latest_ids, newest_review, source_title,
+                                   source_url)
 
 FEED_ENTRIES = 50
 DISCLAIMER_PAGE = "disclaimer.html"
@@ -60,12 +62,17 @@ def list_feed_entries(site: Site) -> list[dict]:
     entries = []
     for cid in latest_ids(site)[:FEED_ENTRIES]:
         card = claim_card(site, cid)
+        rating = card["certainty"]
+        rating_line = (f"Certainty of evidence: {rating['label']}." if rating["graded"] else
+                       f"{rating['label']} by {card['authority']}.")
+        reading = f" {card['plain_reading']}" if card["plain_reading"] else ""
         entries.append({
-            "url": absolute(site, card["url"]), "title": card["title"],
+            "url": absolute(site, card["url"]),
+            "title": framed_title(card),
             "date": card["reviewed"], "category": card["topic"]["value"],
             "label": card["topic"]["label"],
-            "summary": f"Verdict: {card['verdict']['label']}. Certainty of evidence: "
-                       f"{card['certainty']['label']}. {card['statement']}"})
+            "summary": f"Verdict: {card['verdict']['label']}.{reading} {rating_line} "
+                       f"Claim: {card['statement']}"})
     return entries
 
 
@@ -74,22 +81,44 @@ def claim_records(site: Site) -> Iterator[dict]:
     for cid in site.graded:
         claim = site.claims[cid]
         grade = site.grades[cid]
+        factual = claim.kind == "factual"
+        card = claim_card(site, cid)
         yield {
             "id": cid, "url": absolute(site, claim_url(cid)), "title": claim.title,
             "statement": claim.statement, "topic": claim.topic, "verdict": claim.verdict,
-            "certainty": grade.certainty,
-            "grade": {"start": grade.start, "start_kind": grade.start_kind,
-                      "start_sources": list(grade.start_sources),
-                      "steps": [{"domain": s.domain, "rating": s.rating, "change": s.change,
-                                 "level_after": s.level_after,
-                                 "reason": str(s.reason) if s.reason else None}
-                                for s in grade.steps]},
+            "kind": claim.kind,
+            # A factual claim has no GRADE certainty: it is documented, or not, by its authority.
+            "certainty": None if factual else grade.certainty,
+            "documentation": card["certainty"]["value"] if factual else None,
+            "authority": claim.authority,
+            "plain_reading": card["plain_reading"] or None,
+            "grade": None if factual else grade_record(grade),
+            "participants": participants_record(participants.count_participants(
+                [item.source for item in claim.evidence], site.sources)),
             "summary": str(claim.summary),
             "evidence": [record_evidence(site, item) for item in claim.evidence],
             "seen_in": [excerpt_record(site, ref) for ref in claim.seen_in],
             "related": [r for r in claim.related if r in site.grades],
             "reviewed": {"date": claim.reviewed.date, "reviewer": claim.reviewed.reviewer},
         }
+
+
+def grade_record(grade) -> dict:
+    return {"start": grade.start, "start_kind": grade.start_kind,
+            "start_sources": list(grade.start_sources),
+            "steps": [{"domain": s.domain, "rating": s.rating, "change": s.change,
+                       "level_after": s.level_after,
+                       "reason": str(s.reason) if s.reason else None}
+                      for s in grade.steps]}
+
+
+def participants_record(count) -> dict | None:
+    if count is None:
+        return None
+    return {"total": count.total, "studies": count.studies, "unreported": list(count.unreported),
+            "by_design": {p.value: p.n for p in count.by_design},
+            "by_population": {p.value: p.n for p in count.by_population},
+            "by_dose": {p.value: p.n for p in count.by_dose}}
 
 
 def record_evidence(site: Site, item) -> dict:
@@ -102,7 +131,7 @@ def record_evidence(site: Site, item) -> dict:
     return {
         "source": item.source, "source_url": absolute(site, source_url(item.source)),
         "kind": source.kind, "citation": site.citations.text(item.source),
-        "n": source.n, "direction": item.direction,
+        "n": source.n, "unverified": list(source.unverified), "direction": item.direction,
         "risk_of_bias": overall_rob(source),
         "finding": str(item.finding), "effect": effect,
         "excerpts": [excerpt_record(site, ref) for ref in item.excerpts]}
@@ -119,7 +148,8 @@ def evidence_rows(site: Site) -> Iterator[dict]:
             e = item.effect
             yield {
                 "claim_id": cid, "claim_title": claim.title, "topic": claim.topic,
-                "verdict": claim.verdict, "certainty": grade.certainty,
+                "verdict": claim.verdict,
+                "certainty": None if claim.kind == "factual" else grade.certainty,
                 "source": item.source, "source_kind": source.kind,
                 "source_title": source_title(site, item.source), "n": source.n,
                 "dose": source.dose, "duration": source.duration,

@@ -1,17 +1,19 @@
 """Views, the guide pages: methodology, glossary, search, the disclaimer and the 404 page.
 
-Owns the contexts of those pages: the certainty scale, verdicts, directions, source kinds,
-GRADE domains, risk-of-bias judgements and effect measures the methodology page explains (all
-from ``vocabulary``), the glossary's entries, the search page's filters, and the 404 page's
-links from the site's own path. It must not build another page's context nor do any I/O.
+Owns the contexts of those pages: the two kinds of claim, the certainty scale and the
+documentation of factual claims, verdicts, directions, source kinds, GRADE domains,
+risk-of-bias judgements, effect measures, unverified sources and the groups participants are
+counted in that the methodology page explains (all from ``vocabulary``), the glossary's
+entries, the search page's filters, and the 404 page's links from the site's own path. It
+must not build another page's context nor do any I/O.
 """
 
 from __future__ import annotations
 
 from ldn_site import vocabulary as v
 from ldn_site.glossary import glossary_entries
-from ldn_site.views.common import (Page, Site, base_context, certainty_view, kind_view,
-                                   term_view)
+from ldn_site.views.common import (Page, Site, base_context, certainty_view,
+                                   documentation_view, kind_view, term_view)
 
 
 def view_methodology(site: Site, page: Page) -> dict:
@@ -22,6 +24,17 @@ def view_methodology(site: Site, page: Page) -> dict:
         "levels": [certainty_view(level) for level in reversed(v.CERTAINTY_LEVELS)],
         "verdicts": [term_view(v.VERDICTS, t.value) for t in v.VERDICTS],
         "verdict_rule": list(v.VERDICT_RULE),
+        "claim_kinds": [term_view(v.CLAIM_KINDS, t.value) for t in v.CLAIM_KINDS],
+        "documentation": [dict(documentation_view(verdict), verdict=term_view(v.VERDICTS,
+                                                                             verdict))
+                          for verdict in v.values(v.VERDICTS)],
+        "unverified_details": [t.label for t in v.UNVERIFIED_DETAILS],
+        "participant_groups": [{"label": label, "terms": [term_view(terms, t.value)
+                                                          for t in terms]}
+                               for label, terms in (("Design", v.DESIGN_GROUPS),
+                                                    ("Population", v.POPULATION_GROUPS),
+                                                    ("Dose studied", v.DOSE_GROUPS))],
+        "not_classified": term_view((v.NOT_CLASSIFIED,), v.NOT_CLASSIFIED.value),
         "directions": [term_view(v.DIRECTIONS, t.value) for t in v.DIRECTIONS],
         "kinds": [dict(kind_view(k.value),
                        start=certainty_view(k.start) if k.start else None)
@@ -56,13 +69,14 @@ def view_search(site: Site, page: Page) -> dict:
     ctx["noindex"] = True
     ctx["filters"] = [
         {"name": "type", "label": "Show", "any": "Everything",
-         "options": ["Claim", "Study or document", "Popular article", "Guide"]},
+         "options": ["Claim", "Study or document", "Popular article", "Topic", "Guide"]},
         {"name": "topic", "label": "Topic", "any": "Any topic",
          "options": [t.label for t in v.TOPICS]},
         {"name": "verdict", "label": "Verdict", "any": "Any verdict",
          "options": [t.label for t in v.VERDICTS]},
         {"name": "certainty", "label": "Certainty", "any": "Any certainty",
-         "options": [v.CERTAINTY_LABELS[level] for level in reversed(v.CERTAINTY_LEVELS)]},
+         "options": [v.CERTAINTY_LABELS[level] for level in reversed(v.CERTAINTY_LEVELS)]
+         + [t.label for t in v.DOCUMENTATION]},
     ]
     return ctx
 

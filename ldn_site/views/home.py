@@ -1,6 +1,7 @@
-"""Views, the home page: the evidence map and what leads into the review.
+"""Views, the home page: the bottom line, the evidence map and what leads into the review.
 
-Owns the home page's context: the map of claims by topic and verdict (each cell cut at
+Owns the home page's context: the key messages (the bottom line, worded in ``site.yaml``, each
+with its claim's verdict and certainty), the map of claims by topic and verdict (each cell cut at
 ``MAP_CELL_LIMIT`` claims, with a link to the rest on the topic page), the key findings on
 efficacy, the latest reviews, the popular articles with their verdict counts and the site's
 totals, each listing in a fixed order with a tie-break on id. It must not build another page's
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 from ldn_site import metadata
 from ldn_site import vocabulary as v
-from ldn_site.views.common import (CERTAINTY_RANK, VERDICT_ORDER, Page, Site, base_context,
+from ldn_site.views.common import (VERDICT_ORDER, Page, Site, base_context,
                                    certainty_view, claim_card, count_verdicts, latest_ids,
                                    list_article_claims, newest_review, source_link,
                                    sorted_cards, term_view, topic_url, web_page)
@@ -31,9 +32,13 @@ def view_home(site: Site, page: Page) -> dict:
     ctx.update({
         "verdicts": [term_view(v.VERDICTS, t.value) for t in v.VERDICTS],
         "levels": [certainty_view(level) for level in reversed(v.CERTAINTY_LEVELS)],
+        # Factual claims show these symbols in the map instead of certainty dots.
+        "documentation": [term_view(v.DOCUMENTATION, t.value) for t in v.DOCUMENTATION],
+        "key_messages": [{"message": m.message, "claim": claim_card(site, m.claim)}
+                         for m in c.key_messages if m.claim in site.grades],
         "map": build_evidence_map(site),
         "key_findings": pick_key_findings(site),
-        "latest": [claim_card(site, cid) for cid in latest_ids(site)[:LATEST]],
+        "latest": list_latest(site),
         "articles": summarize_articles(site),
         "counts": {"claims": len(site.graded),
                    "sources": sum(1 for s in site.sources.values()
@@ -75,9 +80,17 @@ def pick_key_findings(site: Site) -> list[dict]:
     """The efficacy claims with the most certain evidence first."""
     key_ids = [cid for cid in site.graded if site.claims[cid].topic == "efficacy"]
     return sorted((claim_card(site, cid) for cid in key_ids),
-                  key=lambda k: (-CERTAINTY_RANK[k["certainty"]["value"]],
+                  key=lambda k: (-k["certainty"]["rank"],
                                  VERDICT_ORDER[k["verdict"]["value"]], k["title"].lower(),
                                  k["id"]))[:KEY_FINDINGS]
+
+
+def list_latest(site: Site) -> list[dict]:
+    """The most recently reviewed claims; none while every claim has the same review date,
+    as "latest" would then pick claims by their ids and say nothing."""
+    if len({site.claims[cid].reviewed.date for cid in site.graded}) < 2:
+        return []
+    return [claim_card(site, cid) for cid in latest_ids(site)[:LATEST]]
 
 
 def summarize_articles(site: Site) -> list[dict]:

@@ -12,18 +12,20 @@ do any I/O.
 from __future__ import annotations
 
 import re
+from html import escape
 
 from markupsafe import Markup
 
 from ldn_site import metadata
 from ldn_site import vocabulary as v
 from ldn_site.citations import clean_bib, decode_entry, person_names
+from ldn_site.glossary import TermLinker, abbreviation, kind_url
 from ldn_site.markup import is_web_url
-from ldn_site.glossary import TermLinker, kind_url
 from ldn_site.views.common import (Page, Site, absolute, article_origin, article_work,
                                    base_context, certainty_view, claim_card, count_verdicts,
                                    excerpt_anchor, kind_view, list_article_claims, md_html,
-                                   publisher, source_title, source_url, term_view, web_page)
+                                   publisher, source_label, source_title, source_url, term_view,
+                                   web_page)
 
 _NCT = re.compile(r"^NCT\d{8}$")
 DETAILS = (("design", "Design"), ("population", "Population"), ("n", "Participants"),
@@ -53,15 +55,16 @@ def view_source(site: Site, page: Page) -> dict:
                    "is_article": is_article,
                    "citation_html": site.citations.html(key),
                    "citation_style": "AMA",
-                   "title": title,
+                   "title": title, "label": source_label(site, key),
+                   "trial_name": source.trial_name or "",
                    "start": certainty_view(kind.start) if kind.start else None},
-        "links": links,
-        "details": [{"label": label, "value": getattr(source, name)}
+        "links": links, "rob2": abbreviation("risk-of-bias"),
+        "details": [{"label": label, "value": Markup(linker(escape(str(getattr(source, name)))))}
                     for name, label in DETAILS if getattr(source, name) is not None],
         "results_html": Markup(linker(site.md(source.results))),
         "conclusion_html": Markup(linker(site.md(source.conclusion))),
         "limitations_html": Markup(linker(site.md(source.limitations))),
-        "notes_html": md_html(site, source.notes),
+        "notes_html": Markup(linker(site.md(source.notes))),
         "rob": rob_view(site, source),
         "publisher": source.publisher or "",
         "origin": article_origin(site, key) if is_article else None,
@@ -74,7 +77,9 @@ def view_source(site: Site, page: Page) -> dict:
         "citing": [] if is_article else list_citing(site, key),
         "search_filters": ["type:" + ("Popular article" if is_article
                                       else "Study or document")],
-        "search_meta": [],
+        # How the study is cited here, for search: a reader types its first author's name,
+        # which Pagefind's stemming alone may not find first (see static/search.js).
+        "search_meta": [] if is_article else [f"cited_as:{source_label(site, key)}"],
     })
     return ctx
 
@@ -86,7 +91,8 @@ def list_excerpts(site: Site, key: str) -> list[dict]:
         ref = f"{key}#{ex.id}"
         citing = sorted(set(site.claims_by_excerpt.get(ref, [])))
         excerpts.append({"id": ex.id, "anchor": excerpt_anchor(ex.id), "text": ex.text,
-                         "locator": ex.locator, "number": number,
+                         "locator": ex.locator, "number": number, "lang": ex.lang or "",
+                         "translation": ex.translation or "",
                          "claims": [claim_card(site, c) for c in citing if c in site.grades]})
     return excerpts
 

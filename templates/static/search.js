@@ -8,6 +8,12 @@ const status = document.getElementById("search-status");
 const list = document.getElementById("search-results");
 const more = document.getElementById("search-more");
 const filterNames = ["type", "topic", "verdict", "certainty"];
+// Ranking (https://pagefind.app/docs/ranking/), tuned on the review's own pages with the
+// queries of tests/browser/test_search_ranking.py: weighted words (titles, questions and
+// verdict sentences carry data-pagefind-weight) count fully instead of saturating at once,
+// and a long claim page that answers a question is not ranked below a short one that only
+// mentions its words.
+const RANKING = { termSaturation: 2.0, pageLength: 0.0, termFrequency: 0.5 };
 let pagefind = null;
 let results = [];
 let shown = 0;
@@ -70,6 +76,34 @@ function render(data) {
   return item;
 }
 
+// Some queries name a page rather than ask about the words on pages: a topic ("dose", "side
+// effects"), a study by its first author as cited on this site ("Bested", which Pagefind's
+// stemming also reads as "best") or a section of a guide ("risk of bias"). Pagefind ranks by
+// the words on a page, so a short study about dosing, or a claim that often mentions risk of
+// bias, would otherwise come first. The page so named is put first; it is looked for among
+// the first results of its type (through the "type" filter), and compared without case.
+const NAMED = [
+  { type: "Topic", names: (d) => [d.meta.title], fits: (name, q) => name === q },
+  { type: "Study or document", names: (d) => [(d.meta.cited_as || "").split(" ")[0]],
+    fits: (name, q) => name === q },
+  { type: "Guide", names: (d) => (d.sub_results || []).map((s) => s.title),
+    fits: (name, q) => name === q || name.startsWith(q + " ") },
+];
+
+async function findNamed(query, filters) {
+  const q = query.toLowerCase();
+  for (const kind of NAMED) {
+    if (filters.type && filters.type !== kind.type) continue;
+    const found = await pagefind.search(query, { filters: { ...filters, type: kind.type } });
+    for (const result of (found ? found.results : []).slice(0, 3)) {
+      const data = await result.data();
+      const names = kind.names({ meta: {}, ...data }).map((n) => (n || "").toLowerCase());
+      if (names.some((name) => name && kind.fits(name, q))) return result;
+    }
+  }
+  return null;
+}
+
 async function showMore() {
   const mine = generation;
   const batch = results.slice(shown, shown + PAGE_SIZE);
@@ -108,8 +142,10 @@ async function run() {
   if (!pagefind) return;
   say("Searching…");
   const search = await pagefind.search(query || null, { filters });
+  const named = query ? await findNamed(query, filters) : null;
   if (mine !== generation) return;
   results = search ? search.results : [];
+  if (named) results = [named, ...results.filter((r) => r.id !== named.id)];
   say(describe(query, filters, results.length));
   await showMore();
 }
@@ -125,7 +161,7 @@ async function start() {
   }
   try {
     pagefind = await import("./pagefind/pagefind.js");
-    await pagefind.options({ baseUrl: "/", excerptLength: 24 });
+    await pagefind.options({ baseUrl: "/", excerptLength: 24, ranking: RANKING });
     await pagefind.init();
   } catch (error) {
     pagefind = null;
