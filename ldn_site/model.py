@@ -323,6 +323,9 @@ class Content:
     # so references to them must not be reported again as dangling.
     broken_claims: set[str] = field(default_factory=set)
     broken_sources: set[str] = field(default_factory=set)
+    # The bibliography is missing or holds no entry (reported once, at the .bib file): no
+    # citation of a BibTeX key can be checked, and none is reported as unknown.
+    broken_bib: bool = False
 
 
 _INTERN_LIMIT = 64  # ids, references and terms repeat across files; long prose does not

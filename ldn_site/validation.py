@@ -95,7 +95,7 @@ def _index_excerpts(sources: dict[str, Source], diags: list) -> dict[str, object
 
 def _check_sources(content: Content, diags: list) -> None:
     for key, source in sorted(content.sources.items()):
-        if key not in content.bib:
+        if key not in content.bib and not content.broken_bib:
             diags.append(error(source.path, 1, "unknown-bibkey",
                                f"source record '{key}' has no entry in {content.bib_path}"))
         if source.risk_of_bias is not None and source.kind not in RANDOMIZED_KINDS:
@@ -128,7 +128,7 @@ def _check_excerpt_ref(ref: Text, claim: Claim, content: Content, index: dict, d
     """Report a dangling excerpt link; return the source kind when it resolves."""
     key, _ = split_ref(ref)
     line = getattr(ref, "line", 0) or claim.line
-    if key not in content.bib and key not in content.sources:
+    if key not in content.bib and key not in content.sources and not content.broken_bib:
         diags.append(error(claim.path, line, "unknown-bibkey",
                            f"{field}: unknown BibTeX key '{key}' in '{ref}'"
                            f"{_did_you_mean(key, content.bib)}"))
@@ -151,7 +151,7 @@ def _check_excerpt_ref(ref: Text, claim: Claim, content: Content, index: dict, d
 def _check_claim(claim: Claim, content: Content, index: dict, claim_ids: set, cited: set,
                  linked: set, diags: list) -> None:
     for item in claim.evidence:
-        if item.source not in content.bib:
+        if item.source not in content.bib and not content.broken_bib:
             diags.append(error(claim.path, item.source.line, "unknown-bibkey",
                                f"evidence: unknown BibTeX key '{item.source}'"
                                f"{_did_you_mean(item.source, content.bib)}"))
