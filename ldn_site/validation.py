@@ -1,7 +1,8 @@
 """Validation: every rule that spans files, plus quote fidelity against full texts.
 
 Owns cross-references (BibTeX keys, source records, excerpt links, related claims), id
-uniqueness, the use of each source kind, unsafe links in Markdown, review age, and the
+uniqueness, the use of each source kind, plausible effect sizes, unsafe links in Markdown,
+review age, the site settings (a disclaimer a reader can see, a BCP 47 language tag), and the
 grading of each claim through ``grading``. Pure: takes the loaded ``Content`` and returns the
 grades with diagnostics; it reads no files (full texts are passed in) and prints nothing.
 """
@@ -12,15 +13,36 @@ import dataclasses
 import datetime
 import difflib
 import hashlib
+import re
+from html.parser import HTMLParser
 
 from ldn_site import vocabulary as v
 from ldn_site.diagnostics import Diagnostic, error, warning
 from ldn_site.grading import Grade, grade_claim
-from ldn_site.markup import find_unsafe_links
+from ldn_site.markup import find_unsafe_links, render_markdown
 from ldn_site.model import Claim, Content, Source, Text
 from ldn_site.schema import fields_of
 
 RANDOMIZED_KINDS = frozenset(k.value for k in v.KINDS if k.randomized)
+
+# What an effect of each measure can plausibly be. Beyond these a number is a typing error (a
+# misplaced decimal point, a percentage written as a proportion), and the forest plot's axis
+# could not be drawn in floating point (an interval of 1e-300 to 1e300 overflows).
+PLAUSIBLE_EFFECTS = {"SMD": (-10.0, 10.0), "MD": (-1e6, 1e6), "RD": (-1.0, 1.0),
+                     "RR": (1e-4, 1e4), "OR": (1e-4, 1e4), "HR": (1e-4, 1e4)}
+
+# A well-formed BCP 47 (RFC 5646) language tag: language[-extlang][-script][-region]
+# [-variant]...[-extension]...[-x-private], or a private-use tag alone. It becomes every
+# page's lang attribute and names files of the search index.
+_BCP47 = re.compile(r"(?:[a-z]{2,3}(?:-[a-z]{3}){0,3}|[a-z]{4,8})(?:-[a-z]{4})?"
+                    r"(?:-(?:[a-z]{2}|[0-9]{3}))?(?:-(?:[a-z0-9]{5,8}|[0-9][a-z0-9]{3}))*"
+                    r"(?:-[a-wyz0-9](?:-[a-z0-9]{2,8})+)*(?:-x(?:-[a-z0-9]{1,8})+)?"
+                    r"|x(?:-[a-z0-9]{1,8})+", re.ASCII | re.IGNORECASE)
+
+# The disclaimer must say something: at least one sentence of this many words that a reader
+# sees once the Markdown is rendered ("[]()" renders to an empty link, "<!-- -->" to symbols).
+DISCLAIMER_MIN_WORDS = 3
+_WORD = re.compile(r"[^\W\d_]{2,}")
 
 
 @dataclasses.dataclass
@@ -72,6 +94,8 @@ def validate_content(content: Content, today: datetime.date | None = None,
                     diags.append(warning(source.path, ex.line, "unreviewed-excerpt",
                                          f"excerpt '{key}#{ex.id}' is not in any claim's "
                                          "seen_in"))
+    if content.config is not None:
+        _check_config(content.config, diags)
     _check_markdown(content, diags)
     if fulltexts is not None:
         diags.extend(check_quotes(sources, fulltexts))
@@ -182,6 +206,8 @@ def _check_claim(claim: Claim, content: Content, index: dict, claim_ids: set, ci
             if e.measure in v.RATIO_MEASURES and min(e.value, e.ci_low) <= 0:
                 diags.append(error(claim.path, e.line, "invalid-effect",
                                    f"effect: a {e.measure} must be greater than 0"))
+            else:
+                _check_effect_range(e, claim.path, diags)
     if claim.evidence and not any(item.excerpts for item in claim.evidence):  # else too-few-items
         diags.append(error(claim.path, claim.line, "missing-excerpt",
                            "the claim's evidence quotes no excerpt; at least one item needs "
@@ -212,6 +238,50 @@ def _check_claim(claim: Claim, content: Content, index: dict, claim_ids: set, ci
             and claim.dose.min_mg > claim.dose.max_mg:
         diags.append(error(claim.path, claim.dose.line, "invalid-value",
                            "dose: min_mg is larger than max_mg"))
+
+
+def _check_effect_range(e, path: str, diags: list) -> None:
+    low, high = PLAUSIBLE_EFFECTS.get(e.measure, (float("-inf"), float("inf")))
+    outside = [f"{name} {x:g}" for name, x in (("value", e.value), ("ci_low", e.ci_low),
+                                               ("ci_high", e.ci_high)) if not low <= x <= high]
+    if outside:
+        diags.append(error(path, e.line, "implausible-effect",
+                           f"effect: {', '.join(outside)} lies outside the plausible range for "
+                           f"{e.measure}, {low:g} to {high:g}; check the numbers"))
+
+
+class _TextCollector(HTMLParser):
+    """The text of rendered Markdown, as a reader sees it (Markdown's HTML holds no script,
+    style or hidden element, so all of its text is shown)."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+
+    def handle_data(self, data):
+        self.parts.append(data)
+
+
+def visible_words(markdown_text: str) -> list[str]:
+    """The words of a Markdown text that a reader sees once it is rendered."""
+    collector = _TextCollector()
+    collector.feed(render_markdown(str(markdown_text)))
+    collector.close()
+    return _WORD.findall(" ".join(collector.parts))
+
+
+def _check_config(config, diags: list) -> None:
+    line = getattr(config.disclaimer, "line", 0) or config.line or 1
+    if len(visible_words(config.disclaimer)) < DISCLAIMER_MIN_WORDS:
+        diags.append(error(config.path, line, "empty-disclaimer",
+                           "the disclaimer must show at least one sentence of "
+                           f"{DISCLAIMER_MIN_WORDS} or more words once its Markdown is "
+                           f"rendered; '{config.disclaimer}' does not"))
+    if not _BCP47.fullmatch(str(config.language)):
+        line = getattr(config.language, "line", 0) or config.line or 1
+        diags.append(error(config.path, line, "invalid-language",
+                           f"language '{config.language}' is not a BCP 47 language tag "
+                           "(such as en, en-GB or pt-BR)"))
 
 
 def _check_review_age(claim: Claim, today: datetime.date, max_age: int, diags: list) -> None:
