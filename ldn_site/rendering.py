@@ -2,16 +2,20 @@
 
 Owns the Jinja environment (autoescape on everywhere, StrictUndefined so a missing value is an
 error rather than an empty string), the medical-disclaimer guarantee (a page whose output does
-not show the site's disclaimer, outside comments and scripts, is refused) and the minified form
+not show the site's disclaimer as an element, outside comments, attributes and scripts and
+inside nothing that hides it, is refused, at the template line that writes it) and the minified form
 of the stylesheet. Templates arrive as a dict from ``loading``.
 Pure: values in, strings out; no file I/O.
 """
 
 from __future__ import annotations
 
+import functools
 import re
+from html.parser import HTMLParser
 
 import jinja2
+from jinja2 import nodes
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
@@ -22,7 +26,13 @@ DISCLAIMER_OPEN = '<aside class="disclaimer" id="disclaimer" aria-label="Medical
 
 
 class MissingDisclaimer(Exception):
-    """Raised when a rendered page lacks the medical disclaimer block."""
+    """Raised when a rendered page does not show the medical disclaimer block; ``reason``
+    says why (absent, in a comment, inside a hidden element...)."""
+
+    def __init__(self, template: str, reason: str):
+        super().__init__(template, reason)
+        self.template = template
+        self.reason = reason
 
 
 class ViewEnvironment(ImmutableSandboxedEnvironment):
@@ -137,29 +147,167 @@ def disclaimer_block(disclaimer_html: str) -> str:
     return f"{DISCLAIMER_OPEN}{disclaimer_html}</aside>"
 
 
-# Elements whose content is in the file but never shown as part of the page.
-_UNSHOWN_TAGS = ("script", "template", "textarea", "noscript", "style", "title")
+# Elements whose content is in the file but never shown as part of the page (or not as
+# text: an SVG's <desc> is read out only by screen readers, a <select> shows its options).
+_UNSHOWN_TAGS = frozenset({"head", "title", "script", "style", "template", "noscript",
+                           "textarea", "select", "option", "datalist", "iframe", "object",
+                           "embed", "canvas", "audio", "video", "svg", "math"})
+# Elements shown only when opened.
+_CLOSED_TAGS = frozenset({"details", "dialog"})
+_VOID_TAGS = frozenset({"area", "base", "br", "col", "embed", "hr", "img", "input", "link",
+                        "meta", "source", "track", "wbr"})
 
 
-def _shown(html: str, position: int) -> bool:
-    """Whether the markup at ``position`` is outside every comment and unshown element.
-    Uses rfind on the text before it rather than a regex over the whole page: it runs for
-    every page of every build."""
-    before = html[:position]
-    if before.rfind("<!--") > before.rfind("-->"):
+class _DisclaimerFinder(HTMLParser):
+    """Follows the open elements of a page, fed a piece at a time, and records each
+    disclaimer start tag it meets with the elements around it. Markup that only looks like
+    the disclaimer (in a comment, an attribute value or a script) is never a start tag."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=False)
+        self.open: list[tuple[str, list]] = []
+        self.found: list[tuple[tuple[int, int], list[tuple[str, list]]]] = []
+
+    def handle_starttag(self, tag, attrs):
+        element = (tag, attrs)
+        if tag == "aside" and self.get_starttag_text() == DISCLAIMER_OPEN:
+            self.found.append((self.getpos(), self.open + [element]))
+        if tag not in _VOID_TAGS:
+            self.open.append(element)
+
+    def handle_endtag(self, tag):
+        for i in range(len(self.open) - 1, -1, -1):
+            if self.open[i][0] == tag:
+                del self.open[i:]
+                return
+            if self.open[i][0] in _UNSHOWN_TAGS:
+                return  # a stray end tag does not lead out of a <template> or an <svg>
+
+
+def _hidden_by(elements: list[tuple[str, list]]) -> str | None:
+    """How the innermost of ``elements`` (with its ancestors before it) is kept from view,
+    judging by the markup alone; None when nothing in it hides the element."""
+    for tag, attr_list in elements:
+        attrs = {name: value or "" for name, value in attr_list}
+        if tag in _UNSHOWN_TAGS:
+            return f"it is inside <{tag}>, whose content is not shown as text"
+        if tag in _CLOSED_TAGS and "open" not in attrs:
+            return f"it is inside a closed <{tag}>"
+        if "hidden" in attrs:
+            return f"<{tag}> around it has the hidden attribute"
+        if attrs.get("aria-hidden", "").strip().lower() == "true":
+            return f"<{tag}> around it is aria-hidden"
+        style = _hiding_style(attrs.get("style", ""))
+        if style:
+            return f"<{tag}> around it has the style {style}"
+    return None
+
+
+def _hiding_style(style: str) -> str | None:
+    for declaration in style.split(";"):
+        name, _, value = declaration.partition(":")
+        name = name.strip().lower()
+        value = value.lower().replace("!important", "").strip()
+        if (name, value) in _HIDING_STYLES or \
+                (name in ("opacity", "font-size") and _is_zero(value)):
+            return f"{name}: {value}"
+    return None
+
+
+_HIDING_STYLES = frozenset({("display", "none"), ("visibility", "hidden"),
+                            ("visibility", "collapse"), ("content-visibility", "hidden")})
+
+
+def _is_zero(value: str) -> bool:
+    number = value.rstrip("%").removesuffix("px").removesuffix("em").removesuffix("rem")
+    try:
+        return float(number) <= 0
+    except ValueError:
         return False
-    lowered = before.lower()
-    return all(lowered.rfind(f"<{tag}") <= lowered.rfind(f"</{tag}") for tag in _UNSHOWN_TAGS)
+
+
+def disclaimer_problem(html: str, block: str) -> str | None:
+    """Why the page ``html`` does not show the disclaimer ``block``; None when it does.
+
+    The exact block is found by string search, and the page is parsed (with the standard
+    library's HTML parser, and only up to the block) to tell a real element from text in a
+    comment, an attribute or a script, and to see whether any element around it hides it.
+    It runs for every page of every build, so it parses no further than it needs to."""
+    finder = _DisclaimerFinder()
+    reason = "the page does not contain it"
+    fed = 0
+    position = html.find(block)
+    while position >= 0:
+        end = position + len(DISCLAIMER_OPEN)
+        finder.feed(html[fed:end])
+        fed = end
+        line = html.count("\n", 0, position) + 1
+        column = position - (html.rfind("\n", 0, position) + 1)
+        if finder.found and finder.found[-1][0] == (line, column):
+            reason = _hidden_by(finder.found[-1][1])
+            if reason is None:
+                return None
+        else:
+            reason = "it is in a comment, an attribute value or a script, not an element"
+        position = html.find(block, position + 1)
+    return reason
 
 
 def render_page(env: jinja2.Environment, template: str, context: dict) -> str:
     html = env.get_template(template).render(context)
-    block = disclaimer_block(context["site"]["disclaimer_html"])
-    # A disclaimer inside a comment (or a script, a template...) is not shown to anyone.
-    position = html.find(block)
-    if position < 0 or not _shown(html, position):
-        raise MissingDisclaimer(template)
+    problem = disclaimer_problem(html, disclaimer_block(context["site"]["disclaimer_html"]))
+    if problem is not None:
+        raise MissingDisclaimer(template, problem)
     return html
+
+
+def disclaimer_error(env: jinja2.Environment, exc: MissingDisclaimer, page: str) -> Diagnostic:
+    """The located error for a page without a visible disclaimer: at the template line that
+    writes ``site.disclaimer_html`` for that page, or, when none does, at the <body> of the
+    layout the page's templates extend."""
+    where, line = _find_disclaimer_site(env, exc.template)
+    return error(where, line, "missing-disclaimer",
+                 f"the page {page} would not show the medical disclaimer: {exc.reason}; "
+                 "nothing was written")
+
+
+@functools.lru_cache(maxsize=64)  # every page of a type fails alike; parse its templates once
+def _find_disclaimer_site(env: jinja2.Environment, template: str) -> tuple[str, int]:
+    """Walks the template, what it extends and what it includes, in Jinja's syntax tree."""
+    seen, queue, layout = set(), [template], template
+    while queue:
+        name = queue.pop(0)
+        if name in seen:
+            continue
+        seen.add(name)
+        try:
+            source = env.loader.get_source(env, name)[0]
+            tree = env.parse(source, name)
+        except jinja2.TemplateError:
+            continue
+        for node in tree.find_all((nodes.Getattr, nodes.Getitem)):
+            key = node.attr if isinstance(node, nodes.Getattr) else \
+                getattr(node.arg, "value", None)
+            if key == "disclaimer_html":
+                return f"{TEMPLATES_DIR}/{name}", node.lineno
+        for node in tree.find_all((nodes.Extends, nodes.Include, nodes.Import,
+                                   nodes.FromImport)):
+            if isinstance(node.template, nodes.Const) and isinstance(node.template.value, str):
+                queue.append(node.template.value)
+                if isinstance(node, nodes.Extends) and name == layout:
+                    layout = node.template.value
+    return f"{TEMPLATES_DIR}/{layout}", _body_line(env, layout)
+
+
+def _body_line(env: jinja2.Environment, name: str) -> int:
+    try:
+        source = env.loader.get_source(env, name)[0]
+    except jinja2.TemplateError:
+        return 0
+    for number, text in enumerate(source.splitlines(), 1):
+        if "<body" in text.lower():
+            return number
+    return 1
 
 
 _CSS_COMMENT = re.compile(r"/\*.*?\*/", re.S)
