@@ -44,8 +44,8 @@ from ldn_site.citations import Citations, cache_stamp as citation_cache_stamp
 from ldn_site.diagnostics import Diagnostic, error, has_errors
 from ldn_site.markup import MarkdownRenderer
 from ldn_site.model import Content, Text, drop_lines
-from ldn_site.rendering import (MissingDisclaimer, compile_templates, disclaimer_error,
-                                make_environment, minify_css, render_page, template_error,
+from ldn_site.rendering import (PageRefused, compile_templates, make_environment,
+                                minify_css, page_error, render_page, template_error,
                                 template_frame)
 from ldn_site.searchindex import IndexFormatError, canonicalize
 from ldn_site.validation import Validated, validate_content
@@ -564,8 +564,8 @@ def _render_run(indices: list[int], views: SiteViews) -> tuple[list[Diagnostic],
                     continue
         try:
             html = render_page(env, page.template, context)
-        except MissingDisclaimer as exc:
-            failures.append(disclaimer_error(env, exc, page.path))
+        except PageRefused as exc:
+            failures.append(page_error(env, exc, page.path))
             continue
         except Exception as exc:  # noqa: BLE001 - whatever a template's code raises
             if not isinstance(exc, jinja2.TemplateError) and template_frame(exc) is None:

@@ -20,19 +20,33 @@ from jinja2.exceptions import SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from ldn_site.diagnostics import Diagnostic, error
+from ldn_site.model import LANGUAGE_TAG_MAX, is_language_tag
 
 TEMPLATES_DIR = "templates"
 DISCLAIMER_OPEN = '<aside class="disclaimer" id="disclaimer" aria-label="Medical disclaimer">'
 
 
-class MissingDisclaimer(Exception):
-    """Raised when a rendered page does not show the medical disclaimer block; ``reason``
-    says why (absent, in a comment, inside a hidden element...)."""
+class PageRefused(Exception):
+    """A rendered page that must not be published; ``reason`` says why."""
+
+    code = "page-refused"
 
     def __init__(self, template: str, reason: str):
         super().__init__(template, reason)
         self.template = template
         self.reason = reason
+
+
+class MissingDisclaimer(PageRefused):
+    """The page does not show the medical disclaimer (absent, in a comment, hidden...)."""
+
+    code = "missing-disclaimer"
+
+
+class InvalidPageLanguage(PageRefused):
+    """The page's <html lang> is not a BCP 47 tag (Pagefind names files after it)."""
+
+    code = "invalid-page-language"
 
 
 class ViewEnvironment(ImmutableSandboxedEnvironment):
@@ -226,8 +240,9 @@ def _is_zero(value: str) -> bool:
         return False
 
 
-def disclaimer_problem(html: str, block: str) -> str | None:
-    """Why the page ``html`` does not show the disclaimer ``block``; None when it does.
+def shown_disclaimer(html: str, block: str) -> tuple[list[tuple[str, list]] | None, str]:
+    """The elements from the root down to the disclaimer ``block`` in the page ``html``, as
+    (tag, attributes), and ""; or None and why the page does not show it.
 
     The exact block is found by string search, and the page is parsed (with the standard
     library's HTML parser, and only up to the block) to tell a real element from text in a
@@ -244,37 +259,50 @@ def disclaimer_problem(html: str, block: str) -> str | None:
         line = html.count("\n", 0, position) + 1
         column = position - (html.rfind("\n", 0, position) + 1)
         if finder.found and finder.found[-1][0] == (line, column):
-            reason = _hidden_by(finder.found[-1][1])
+            elements = finder.found[-1][1]
+            reason = _hidden_by(elements)
             if reason is None:
-                return None
+                return elements, ""
         else:
             reason = "it is in a comment, an attribute value or a script, not an element"
         position = html.find(block, position + 1)
-    return reason
+    return None, reason
 
 
 def render_page(env: jinja2.Environment, template: str, context: dict) -> str:
+    """The page, or PageRefused when it does not show the disclaimer or declares a language
+    that is not a BCP 47 tag (site.yaml's is checked; a template may write its own)."""
     html = env.get_template(template).render(context)
-    problem = disclaimer_problem(html, disclaimer_block(context["site"]["disclaimer_html"]))
-    if problem is not None:
-        raise MissingDisclaimer(template, problem)
+    elements, reason = shown_disclaimer(html, disclaimer_block(context["site"]["disclaimer_html"]))
+    if elements is None:
+        raise MissingDisclaimer(template, reason)
+    lang = next((value for tag, attrs in elements if tag == "html"
+                 for name, value in attrs if name == "lang"), None)
+    if lang is not None and not is_language_tag(lang):
+        raise InvalidPageLanguage(template, f"its language '{lang}' (<html lang>) is not a "
+                                  f"BCP 47 tag of at most {LANGUAGE_TAG_MAX} characters, such "
+                                  "as en or en-GB")
     return html
 
 
-def disclaimer_error(env: jinja2.Environment, exc: MissingDisclaimer, page: str) -> Diagnostic:
-    """The located error for a page without a visible disclaimer: at the template line that
-    writes ``site.disclaimer_html`` for that page, or, when none does, at the <body> of the
-    layout the page's templates extend."""
-    where, line = _find_disclaimer_site(env, exc.template)
-    return error(where, line, "missing-disclaimer",
-                 f"the page {page} would not show the medical disclaimer: {exc.reason}; "
-                 "nothing was written")
+def page_error(env: jinja2.Environment, exc: PageRefused, page: str) -> Diagnostic:
+    """The located error for a refused page: a missing disclaimer at the template line that
+    writes ``site.disclaimer_html`` for that page (or, when none does, at the <body> of the
+    layout its templates extend); a bad language at the line that writes <html lang>."""
+    if isinstance(exc, MissingDisclaimer):
+        where, line = _find_disclaimer_site(env, exc.template)
+        what = "show the medical disclaimer"
+    else:
+        where, line = _find_markup_line(env, exc.template, "<html")
+        what = "be indexed for search"
+    return error(where, line, exc.code,
+                 f"the page {page} would not {what}: {exc.reason}; nothing was written")
 
 
-@functools.lru_cache(maxsize=64)  # every page of a type fails alike; parse its templates once
-def _find_disclaimer_site(env: jinja2.Environment, template: str) -> tuple[str, int]:
-    """Walks the template, what it extends and what it includes, in Jinja's syntax tree."""
-    seen, queue, layout = set(), [template], template
+def _template_chain(env: jinja2.Environment, template: str):
+    """(name, source, syntax tree) of the template and every template it extends, includes
+    or imports by a constant name, nearest first, and the name of its outermost layout."""
+    seen, queue, layout, chain = set(), [template], template, []
     while queue:
         name = queue.pop(0)
         if name in seen:
@@ -285,29 +313,38 @@ def _find_disclaimer_site(env: jinja2.Environment, template: str) -> tuple[str, 
             tree = env.parse(source, name)
         except jinja2.TemplateError:
             continue
-        for node in tree.find_all((nodes.Getattr, nodes.Getitem)):
-            key = node.attr if isinstance(node, nodes.Getattr) else \
-                getattr(node.arg, "value", None)
-            if key == "disclaimer_html":
-                return f"{TEMPLATES_DIR}/{name}", node.lineno
+        chain.append((name, source, tree))
         for node in tree.find_all((nodes.Extends, nodes.Include, nodes.Import,
                                    nodes.FromImport)):
             if isinstance(node.template, nodes.Const) and isinstance(node.template.value, str):
                 queue.append(node.template.value)
                 if isinstance(node, nodes.Extends) and name == layout:
                     layout = node.template.value
-    return f"{TEMPLATES_DIR}/{layout}", _body_line(env, layout)
+    return chain, layout
 
 
-def _body_line(env: jinja2.Environment, name: str) -> int:
-    try:
-        source = env.loader.get_source(env, name)[0]
-    except jinja2.TemplateError:
-        return 0
-    for number, text in enumerate(source.splitlines(), 1):
-        if "<body" in text.lower():
-            return number
-    return 1
+@functools.lru_cache(maxsize=64)  # every page of a type fails alike; parse its templates once
+def _find_disclaimer_site(env: jinja2.Environment, template: str) -> tuple[str, int]:
+    chain, layout = _template_chain(env, template)
+    for name, _, tree in chain:
+        for node in tree.find_all((nodes.Getattr, nodes.Getitem)):
+            key = node.attr if isinstance(node, nodes.Getattr) else \
+                getattr(node.arg, "value", None)
+            if key == "disclaimer_html":
+                return f"{TEMPLATES_DIR}/{name}", node.lineno
+    return _find_markup_line(env, layout, "<body")
+
+
+@functools.lru_cache(maxsize=64)
+def _find_markup_line(env: jinja2.Environment, template: str, markup: str) -> tuple[str, int]:
+    """The first line of the template's chain that writes ``markup`` (a tag's opening), or the
+    outermost layout's first line."""
+    chain, layout = _template_chain(env, template)
+    for name, source, _ in sorted(chain, key=lambda item: item[0] != layout):  # layout first
+        for number, text in enumerate(source.splitlines(), 1):
+            if markup in text.lower():
+                return f"{TEMPLATES_DIR}/{name}", number
+    return f"{TEMPLATES_DIR}/{layout}", 1
 
 
 _CSS_COMMENT = re.compile(r"/\*.*?\*/", re.S)

@@ -20,7 +20,7 @@ from ldn_site import vocabulary as v
 from ldn_site.diagnostics import Diagnostic, error, warning
 from ldn_site.grading import Grade, grade_claim
 from ldn_site.markup import find_unsafe_links, render_markdown
-from ldn_site.model import Claim, Content, Source, Text
+from ldn_site.model import LANGUAGE_TAG_MAX, Claim, Content, Source, Text, is_language_tag
 from ldn_site.schema import fields_of
 
 RANDOMIZED_KINDS = frozenset(k.value for k in v.KINDS if k.randomized)
@@ -30,14 +30,6 @@ RANDOMIZED_KINDS = frozenset(k.value for k in v.KINDS if k.randomized)
 # could not be drawn in floating point (an interval of 1e-300 to 1e300 overflows).
 PLAUSIBLE_EFFECTS = {"SMD": (-10.0, 10.0), "MD": (-1e6, 1e6), "RD": (-1.0, 1.0),
                      "RR": (1e-4, 1e4), "OR": (1e-4, 1e4), "HR": (1e-4, 1e4)}
-
-# A well-formed BCP 47 (RFC 5646) language tag: language[-extlang][-script][-region]
-# [-variant]...[-extension]...[-x-private], or a private-use tag alone. It becomes every
-# page's lang attribute and names files of the search index.
-_BCP47 = re.compile(r"(?:[a-z]{2,3}(?:-[a-z]{3}){0,3}|[a-z]{4,8})(?:-[a-z]{4})?"
-                    r"(?:-(?:[a-z]{2}|[0-9]{3}))?(?:-(?:[a-z0-9]{5,8}|[0-9][a-z0-9]{3}))*"
-                    r"(?:-[a-wyz0-9](?:-[a-z0-9]{2,8})+)*(?:-x(?:-[a-z0-9]{1,8})+)?"
-                    r"|x(?:-[a-z0-9]{1,8})+", re.ASCII | re.IGNORECASE)
 
 # The disclaimer must say something: at least one sentence of this many words that a reader
 # sees once the Markdown is rendered ("[]()" renders to an empty link, "<!-- -->" to symbols).
@@ -277,11 +269,12 @@ def _check_config(config, diags: list) -> None:
                            "the disclaimer must show at least one sentence of "
                            f"{DISCLAIMER_MIN_WORDS} or more words once its Markdown is "
                            f"rendered; '{config.disclaimer}' does not"))
-    if not _BCP47.fullmatch(str(config.language)):
+    if not is_language_tag(str(config.language)):
         line = getattr(config.language, "line", 0) or config.line or 1
         diags.append(error(config.path, line, "invalid-language",
-                           f"language '{config.language}' is not a BCP 47 language tag "
-                           "(such as en, en-GB or pt-BR)"))
+                           f"language '{config.language}' is not a BCP 47 language tag of at "
+                           f"most {LANGUAGE_TAG_MAX} characters (such as en, en-GB or pt-BR); "
+                           "it is every page's lang and names files of the search index"))
 
 
 def _check_review_age(claim: Claim, today: datetime.date, max_age: int, diags: list) -> None:
