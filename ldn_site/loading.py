@@ -273,11 +273,7 @@ def _load_folder(root: str, folder: str, cls, pattern: re.Pattern, what: str, di
                  broken: set) -> dict[str, object]:
     """Load every ``<id>.yaml`` in a folder as ``cls``; the file name is the id."""
     rels = []
-    found = _yaml_files(root, folder, diags)
-    if found is None:
-        # Nothing that refers to these records can be judged: mark the whole folder broken.
-        broken.add(f"{folder}/")
-    for rel in found or []:
+    for rel in _yaml_files(root, folder, diags) or []:
         ident = os.path.basename(rel)[: -len(".yaml")]
         if pattern.match(ident):
             rels.append(rel)

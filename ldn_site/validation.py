@@ -72,8 +72,9 @@ def validate_content(content: Content, today: datetime.date | None = None,
         if today is not None and content.config is not None:
             _check_review_age(claim, today, content.config.review_max_age_days, diags)
     # A claim file that failed to load may well cite a source or quote an excerpt; with one of
-    # those, "not cited" / "not in any seen_in" cannot be known, and would be false warnings.
-    usage_known = not content.broken_claims
+    # those, or none read at all (no claims/ folder), "not cited" / "not in any seen_in"
+    # cannot be known, and would be false warnings.
+    usage_known = content.claims and not content.broken_claims
     for key, source in sorted(sources.items()):
         if not usage_known:
             break
@@ -132,6 +133,13 @@ def _check_sources(content: Content, diags: list) -> None:
                                f"BibTeX entry '{key}' has no source record sources/{key}.yaml"))
 
 
+def _unreadable_source(content: Content, key: str) -> bool:
+    """Whether the source ``key`` may exist but could not be read: its file is broken, or no
+    source and no BibTeX entry could be read at all (no sources/ folder, say). Its errors are
+    reported already; a claim citing it is not reported again."""
+    return key in content.broken_sources or (not content.sources and content.broken_bib)
+
+
 def _did_you_mean(value: str, candidates) -> str:
     """A hint naming the one candidate close to a mistyped ``value`` (``difflib``'s ratio of
     at least 0.8), or nothing when none is close enough to be worth suggesting."""
@@ -149,7 +157,7 @@ def _check_excerpt_ref(ref: Text, claim: Claim, content: Content, index: dict, d
                            f"{field}: unknown BibTeX key '{key}' in '{ref}'"
                            f"{_did_you_mean(key, content.bib)}"))
         return None
-    if key in content.broken_sources:
+    if _unreadable_source(content, key):
         return None
     if key not in content.sources:
         diags.append(error(claim.path, line, "missing-source-record",
@@ -171,7 +179,7 @@ def _check_claim(claim: Claim, content: Content, index: dict, claim_ids: set, ci
             diags.append(error(claim.path, item.source.line, "unknown-bibkey",
                                f"evidence: unknown BibTeX key '{item.source}'"
                                f"{_did_you_mean(item.source, content.bib)}"))
-        elif item.source in content.broken_sources:
+        elif _unreadable_source(content, item.source):
             pass  # its file's own errors are reported already
         elif item.source not in content.sources:
             diags.append(error(claim.path, item.source.line, "missing-source-record",
