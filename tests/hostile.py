@@ -14,6 +14,8 @@ from pathlib import Path
 
 # (suite, category) -> [cases run, cases passed]
 RESULTS: dict[tuple[str, str], list[int]] = {}
+# (suite, category) -> figures measured by its cases, printed after the counts
+NOTES: dict[tuple[str, str], list[str]] = {}
 
 
 @contextlib.contextmanager
@@ -25,11 +27,16 @@ def tally(suite: str, category: str):
     counts[1] += 1
 
 
+def note(suite: str, category: str, text: str) -> None:
+    NOTES.setdefault((suite, category), []).append(text)
+
+
 def summary_lines() -> list[str]:
     lines = []
     for (suite, category), (run, passed) in sorted(RESULTS.items()):
         failed = f", {run - passed} FAILED" if passed < run else ""
-        lines.append(f"{suite}: {category}: {run} cases, {passed} passed{failed}")
+        figures = "".join(f"; {text}" for text in NOTES.get((suite, category), []))
+        lines.append(f"{suite}: {category}: {run} cases, {passed} passed{failed}{figures}")
     return lines
 
 
