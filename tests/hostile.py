@@ -27,8 +27,12 @@ def tally(suite: str, category: str):
     counts[1] += 1
 
 
-def note(suite: str, category: str, text: str) -> None:
-    NOTES.setdefault((suite, category), []).append(text)
+def note(suite: str, category: str, text: str, replace: bool = False) -> None:
+    """A figure to print after the category's counts (``replace``: instead of the last)."""
+    notes = NOTES.setdefault((suite, category), [])
+    if replace and notes:
+        notes.pop()
+    notes.append(text)
 
 
 def summary_lines() -> list[str]:

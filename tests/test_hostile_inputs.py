@@ -11,6 +11,7 @@ inode); and leave nothing behind. The run ends with one summary line per categor
 
 from __future__ import annotations
 
+import csv
 import os
 import shutil
 import socket
@@ -683,3 +684,31 @@ def test_hostile_input_is_a_located_error_and_harms_nothing(hostile, built_site,
         # The old site and every user file: same bytes, same times; nothing left behind.
         assert snapshot(site, skip=(CACHE,)) == before
         assert sorted(p.name for p in tmp_path.iterdir()) == neighbours
+
+
+# --- spreadsheet formulas in the open data -------------------------------------------------
+
+# Columns of data/evidence.csv that hold numbers: a negative number rightly starts with '-'.
+NUMERIC_COLUMNS = {"n", "value", "ci_low", "ci_high", "effect_n"}
+FORMULAS = [(CLAIM, 1, 'title: "=HYPERLINK(\\"https://example.org\\",\\"Open\\")"'),
+            (CLAIM, 11, '      outcome: "+1+1"'), (TRIAL, 4, 'dose: "-2+3"'),
+            (TRIAL, 5, 'duration: "@SUM(1,2)"'), (BIB, 3, "  title = {\tTab=1+1},")]
+
+
+@pytest.mark.xfail(strict=True, reason="the open-data work (issue 12, item 6) neutralises "
+                   "formula cells; remove this mark once it is merged")
+def test_no_csv_text_cell_starts_like_a_formula(tmp_path):
+    site = copy_site("minimal", tmp_path / "site")
+    for rel, number, text in FORMULAS:
+        set_line(rel, number, text)(site)
+    result = run_cli("build", "--root", site, "--no-search")
+    assert result.exit_code == 0, result.output
+    with open(site / "_site" / "data" / "evidence.csv", encoding="utf-8", newline="") as f:
+        rows = list(csv.DictReader(f))
+    # The formulas reached the file (wherever a neutralising prefix may put them).
+    cells = [cell for row in rows for cell in row.values()]
+    assert all(any(marker in cell for cell in cells)
+               for marker in ("HYPERLINK", "+1+1", "-2+3", "@SUM", "Tab=1"))
+    risky = [(column, cell) for row in rows for column, cell in row.items()
+             if column not in NUMERIC_COLUMNS and cell[:1] in ("=", "+", "-", "@", "\t", "\r")]
+    assert risky == []
