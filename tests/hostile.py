@@ -1,5 +1,5 @@
-"""Shared by the hostile-input suites (malformed input, XSS in Chromium, kill -9): a tally of
-the cases of each category, printed at the end of the run as one summary line per category
+"""Shared by the hostile-input suites (malformed input, XSS in Chromium, kill -9): the mark for
+their slow parts, a tally of the cases of each category, printed at the end of the run as one summary line per category
 (see ``pytest_terminal_summary`` in conftest), and a snapshot of a folder that never follows a
 symbolic link or opens a pipe, so that a hostile site can be compared before and after.
 """
@@ -11,6 +11,14 @@ import os
 import signal
 import stat
 from pathlib import Path
+
+import pytest
+
+# The slow suites (XSS in Chromium, kill -9 rounds) run where CI is set: GitHub Actions sets
+# it, and .ci/run sets it before `make test`.
+ci_only = pytest.mark.skipif(not os.environ.get("CI"),
+                             reason="slow: runs in CI (.ci/run sets CI); run with CI=1 to "
+                                    "include it")
 
 # (suite, category) -> [cases run, cases passed]
 RESULTS: dict[tuple[str, str], list[int]] = {}

@@ -23,18 +23,13 @@ from pathlib import Path
 import pytest
 
 from conftest import FIXED_EPOCH, REPO, TEMPLATES, read_tree
-from hostile import note, snapshot, tally
+from hostile import ci_only, note, snapshot, tally
 
 ROUNDS = 20
 FIXTURE = REPO / "tests" / "browser" / "site"  # a small site that uses every feature
 CLAIM = "claims/drug-x-reduces-pain.yaml"
 OUT = "_site"
 CACHE = ".ldn-site-cache"
-
-ci_only = pytest.mark.skipif(not os.environ.get("CI"),
-                             reason="slow: runs in CI (.ci/run sets CI); run with CI=1 to "
-                                    "include it")
-
 
 def build_command(site: Path) -> list[str]:
     return [sys.executable, "-m", "ldn_site", "build", "--root", str(site)]

@@ -1,10 +1,6 @@
-"""What the hostile-input browser tests share: Debian's Chromium driven by Playwright, a static
-HTTP server on the loopback address for a built site, and the ``ci_only`` mark.
-
-The slow suites (thousands of XSS vector × field pairs, every page type checked for a visible
-disclaimer) run where the environment variable CI is set: GitHub Actions sets it, and
-``.ci/run`` sets it before ``make test``. Without Chromium they are skipped, saying so; a
-browser is never downloaded.
+"""What the hostile-input browser tests share: Debian's Chromium driven by Playwright, and a
+static HTTP server on the loopback address for a built site. Without Chromium the tests are
+skipped, saying so; a browser is never downloaded.
 """
 
 from __future__ import annotations
@@ -21,11 +17,6 @@ CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync",
         "--disable-default-apps", "--disable-extensions", "--mute-audio"]
-
-ci_only = pytest.mark.skipif(not os.environ.get("CI"),
-                             reason="slow: runs in CI (.ci/run sets CI); run with CI=1 to "
-                                    "include it")
-
 
 def require_chromium() -> None:
     if not os.access(CHROMIUM, os.X_OK):

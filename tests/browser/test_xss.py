@@ -26,11 +26,11 @@ import typing
 import pytest
 import yaml
 
-from chromium import ci_only, launch, require_chromium, serve
+from chromium import launch, require_chromium, serve
 
 require_chromium()
 
-from hostile import note, tally  # noqa: E402
+from hostile import ci_only, note, tally  # noqa: E402
 from ldn_site import pipeline, rendering  # noqa: E402
 from ldn_site.markup import find_unsafe_links  # noqa: E402
 from ldn_site.model import Claim, Config, Source  # noqa: E402
