@@ -198,16 +198,7 @@ def _check_claim(claim: Claim, content: Content, index: dict, claim_ids: set, ci
                                    f"evidence: excerpt '{ref}' is not from the item's source "
                                    f"'{item.source}'"))
         if item.effect is not None:
-            e = item.effect
-            if not (e.ci_low <= e.value <= e.ci_high):
-                diags.append(error(claim.path, e.line, "invalid-effect",
-                                   f"effect: value {e.value:g} lies outside its confidence "
-                                   f"interval {e.ci_low:g} to {e.ci_high:g}"))
-            if e.measure in v.RATIO_MEASURES and min(e.value, e.ci_low) <= 0:
-                diags.append(error(claim.path, e.line, "invalid-effect",
-                                   f"effect: a {e.measure} must be greater than 0"))
-            else:
-                _check_effect_range(e, claim.path, diags)
+            _check_effect(item.effect, claim.path, diags)
     if claim.evidence and not any(item.excerpts for item in claim.evidence):  # else too-few-items
         diags.append(error(claim.path, claim.line, "missing-excerpt",
                            "the claim's evidence quotes no excerpt; at least one item needs "
@@ -240,7 +231,15 @@ def _check_claim(claim: Claim, content: Content, index: dict, claim_ids: set, ci
                            "dose: min_mg is larger than max_mg"))
 
 
-def _check_effect_range(e, path: str, diags: list) -> None:
+def _check_effect(e, path: str, diags: list) -> None:
+    if not (e.ci_low <= e.value <= e.ci_high):
+        diags.append(error(path, e.line, "invalid-effect",
+                           f"effect: value {e.value:g} lies outside its confidence "
+                           f"interval {e.ci_low:g} to {e.ci_high:g}"))
+    if e.measure in v.RATIO_MEASURES and min(e.value, e.ci_low) <= 0:
+        diags.append(error(path, e.line, "invalid-effect",
+                           f"effect: a {e.measure} must be greater than 0"))
+        return
     low, high = PLAUSIBLE_EFFECTS.get(e.measure, (float("-inf"), float("inf")))
     outside = [f"{name} {x:g}" for name, x in (("value", e.value), ("ci_low", e.ci_low),
                                                ("ci_high", e.ci_high)) if not low <= x <= high]

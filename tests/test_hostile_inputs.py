@@ -289,6 +289,12 @@ def schema() -> list[Case]:
         quoted = [(CLAIM, 9, "dangling-excerpt")] if name.startswith("excerpt") else []
         cases.append(case(c, f"source-without-{name}", set_line(TRIAL, number, "#"),
                           (TRIAL, at, "missing-field"), *quoted))
+    return cases
+
+
+def schema_values() -> list[Case]:
+    c = "schema"
+    cases = []
     # An unknown field at every level.
     for rel, after, indent, at in [(CLAIM, 25, "", 26), (CLAIM, 7, "    ", 8),
                                    (CLAIM, 15, "      ", 16), (CLAIM, 20, "    ", 21),
@@ -308,6 +314,12 @@ def schema() -> list[Case]:
                               (TRIAL, 14, "  overall: unknown")]:
         cases.append(case(c, f"invalid-choice-{rel.split('/')[-1]}-{number}",
                           set_line(rel, number, text), (rel, number, "invalid-value")))
+    return cases
+
+
+def schema_shapes() -> list[Case]:
+    c = "schema"
+    cases = []
     # Wrong shapes: a list or mapping for text, text for a list or mapping.
     for rel, number, text, block in [(CLAIM, 1, "title: [a, list]", ()),
                                      (CLAIM, 1, "title: {a: mapping}", ()),
@@ -635,9 +647,9 @@ def templates() -> list[Case]:
     return cases
 
 
-CASES = (yaml_structure() + control_characters() + encoding() + schema() +
-         numbers_and_dates() + references() + file_system() + bibtex() + site_settings() +
-         templates())
+CASES = (yaml_structure() + control_characters() + encoding() + schema() + schema_values()
+         + schema_shapes() + numbers_and_dates() + references() + file_system() + bibtex()
+         + site_settings() + templates())
 
 
 def test_there_are_at_least_200_cases_in_at_least_8_categories():
