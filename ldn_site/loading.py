@@ -4,21 +4,27 @@ Owns finding the repository (the folder with ``site.yaml``, from any subfolder) 
 its files (``site.yaml``, ``claims/``, ``sources/``, ``templates/``) and, for ``check
 --texts``, the full texts excerpts were quoted from. It parses
 them into the content model with ``yamlnodes`` and ``schema`` and parses the BibTeX with
-bibtexparser, turning every failure into a located diagnostic. It does not check anything that
-spans files (``validation`` does) and never writes.
+bibtexparser, turning every failure into a located diagnostic. Content arrives by pull request,
+so it reads only regular files inside the repository, each up to 5 MB, and reports every other
+entry that looks like content (a link out of the repository, a pipe, a device, a folder or a
+hidden file named like a record) at its path, rather than following or skipping it. It does
+not check anything that spans files (``validation`` does) and never writes.
 """
 
 from __future__ import annotations
 
 import datetime
+import errno
 import hashlib
 import io
 import logging
 import os
 import re
+import stat
 import subprocess
 import tarfile
 import tempfile
+import unicodedata
 
 import bibtexparser
 from bibtexparser.middlewares import RemoveEnclosingMiddleware
@@ -58,12 +64,103 @@ def find_root(start: str = ".") -> str | None:
         here = parent
 
 
+MAX_FILE_BYTES = 5 * 1024 * 1024  # far above any real content file; /dev/zero never ends
+
+# Characters YAML forbids in a document (its "printable" set, as PyYAML's reader checks it).
+# PyYAML reports them without a line, so they are found here first, at their line.
+_NOT_YAML = re.compile("[^\x09\x0A\x0D\x20-\x7E\x85\xA0-\uD7FF\uE000-\uFFFD"
+                       "\U00010000-\U0010FFFF]")
+_KINDS = ((stat.S_ISREG, "a file"), (stat.S_ISDIR, "a folder"),
+          (stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISCHR, "a character device"),
+          (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"))
+
+
+class _Refused(Exception):
+    """An entry that is not read: a located problem with its stable code."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+def _kind(mode: int) -> str:
+    return next((name for test, name in _KINDS if test(mode)), "not a regular file")
+
+
+def _inside(root: str, real: str) -> bool:
+    top = os.path.realpath(root)
+    return real == top or real.startswith(top.rstrip(os.sep) + os.sep)
+
+
+def _regular_path(root: str, rel: str) -> str:
+    """The real path of ``rel`` when it is a regular file inside the repository (itself, or
+    through symbolic links that stay inside); raises ``_Refused`` saying what it is instead.
+    A symlink may otherwise publish /etc/passwd, a FIFO hangs the build, /dev/zero never
+    ends."""
+    full = os.path.join(root, rel)
+    try:
+        st = os.lstat(full)
+        if stat.S_ISLNK(st.st_mode):
+            target = os.readlink(full)
+            try:
+                st = os.stat(full)
+            except OSError as exc:
+                if exc.errno == errno.ELOOP:
+                    raise _Refused("symlink-loop", f"not read: a symbolic link to '{target}' "
+                                   "that leads back to itself") from None
+                raise _Refused("broken-symlink", f"not read: a symbolic link to '{target}', "
+                               "which does not exist") from None
+            real = os.path.realpath(full)
+            if not _inside(root, real):
+                raise _Refused("symlink-outside", f"not read: a symbolic link to '{target}', "
+                               "outside the repository; only files inside it are read")
+            full = real
+    except OSError as exc:
+        raise _Refused("unreadable-file", f"cannot read file: {exc.strerror}") from None
+    if not stat.S_ISREG(st.st_mode):
+        raise _Refused("not-a-file", f"not read: {_kind(st.st_mode)}, not a regular file")
+    if st.st_size > MAX_FILE_BYTES:
+        raise _Refused("file-too-large", _too_large(st.st_size))
+    return full
+
+
+# Never block on a pipe, follow a last-moment link or adopt a terminal. Windows has none of
+# these flags (and no pipes or devices in a folder), so there it opens plainly.
+_OPEN_FLAGS = 0
+for _flag in ("O_NONBLOCK", "O_NOFOLLOW", "O_NOCTTY", "O_CLOEXEC", "O_BINARY"):
+    _OPEN_FLAGS |= getattr(os, _flag, 0)
+
+
+def _too_large(size: int) -> str:
+    return (f"not read: {size / 1024 / 1024:.1f} MB, and no file larger than "
+            f"{MAX_FILE_BYTES // 1024 // 1024} MB is read")
+
+
+def _read_bytes(root: str, rel: str) -> bytes:
+    """The bytes of a regular file inside the repository, at most MAX_FILE_BYTES of them;
+    raises ``_Refused`` otherwise. Opened without blocking and checked again once open, so
+    that a file swapped for a pipe or a device after the first look cannot hang or flood
+    the build."""
+    full = _regular_path(root, rel)
+    try:
+        fd = os.open(full, os.O_RDONLY | _OPEN_FLAGS)
+    except OSError as exc:
+        raise _Refused("unreadable-file", f"cannot read file: {exc.strerror}") from None
+    with os.fdopen(fd, "rb") as f:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise _Refused("not-a-file", "not read: not a regular file")
+        data = f.read(MAX_FILE_BYTES + 1)
+    if len(data) > MAX_FILE_BYTES:
+        raise _Refused("file-too-large", _too_large(len(data)))
+    return data
+
+
 def _read_text(root: str, rel: str, diags: list) -> str | None:
     try:
-        with open(os.path.join(root, rel), "rb") as f:
-            data = f.read()
-    except OSError as exc:
-        diags.append(error(rel, 0, "unreadable-file", f"cannot read file: {exc.strerror}"))
+        data = _read_bytes(root, rel)
+    except _Refused as exc:
+        diags.append(error(rel, 1, exc.code, exc.message))
         return None
     try:
         return data.decode("utf-8")
@@ -73,9 +170,28 @@ def _read_text(root: str, rel: str, diags: list) -> str | None:
         return None
 
 
+def _check_characters(text: str, rel: str, diags: list) -> bool:
+    """False, with an error at its line, when the text holds a character YAML forbids (a NUL
+    or an escape byte, say): one that no editor shows, so the message names it."""
+    bad = _NOT_YAML.search(text)
+    if bad is None:
+        return True
+    char = bad.group()
+    name = unicodedata.name(char, "") or _CONTROL_NAMES.get(ord(char), "a control character")
+    line = text.count("\n", 0, bad.start()) + 1
+    column = bad.start() - (text.rfind("\n", 0, bad.start()) + 1) + 1
+    diags.append(error(rel, line, "invalid-character",
+                       f"the character U+{ord(char):04X} ({name}) at column {column} is not "
+                       "allowed in YAML; remove it"))
+    return False
+
+
+_CONTROL_NAMES = {0: "NUL", 7: "BEL", 8: "BACKSPACE", 0x1B: "ESC", 0x7F: "DEL"}
+
+
 def _load_yaml(root: str, rel: str, cls, diags: list):
     text = _read_text(root, rel, diags)
-    if text is None:
+    if text is None or not _check_characters(text, rel, diags):
         return None
     node, parse_diags = parse_yaml(text, rel)
     diags.extend(parse_diags)
@@ -90,26 +206,60 @@ def _load_many(root: str, rels: list[str], cls, diags: list) -> list:
     return [_load_yaml(root, rel, cls, diags) for rel in rels]
 
 
-def _yaml_files(root: str, folder: str, diags: list) -> list[str]:
-    """Relative paths of the .yaml files in ``folder``, sorted; other files are reported."""
-    base = os.path.join(root, folder)
-    if not os.path.isdir(base):
-        return []
+def _folder_names(root: str, folder: str, diags: list) -> list[str] | None:
+    """The sorted entry names of a content folder, or None with an error when it is missing
+    or is not a folder inside the repository (a site with no claims/ is a mistake, never an
+    empty review)."""
+    try:
+        real = _regular_folder(root, folder)
+    except _Refused as exc:
+        diags.append(error(folder, 0 if exc.code == "missing-folder" else 1, exc.code,
+                           exc.message))
+        return None
+    return sorted(os.listdir(real))
+
+
+def _regular_folder(root: str, folder: str) -> str:
+    full = os.path.join(root, folder)
+    if not os.path.lexists(full):
+        raise _Refused("missing-folder", f"there is no {folder}/ folder")
+    real = os.path.realpath(full)
+    if os.path.islink(full) and not _inside(root, real):
+        raise _Refused("symlink-outside", f"not read: a symbolic link to "
+                       f"'{os.readlink(full)}', outside the repository")
+    if not os.path.isdir(real):
+        what = _kind(os.stat(real).st_mode) if os.path.exists(real) else "a broken link"
+        raise _Refused("not-a-folder", f"{folder} must be a folder of content files, not "
+                       f"{what}")
+    return real
+
+
+def _yaml_files(root: str, folder: str, diags: list) -> list[str] | None:
+    """Relative paths of the .yaml entries in ``folder``, sorted (reading them checks that
+    each is a regular file), or None when the folder itself is refused. Every other entry
+    that looks like content is reported rather than skipped: a .yml file, a hidden .x.yaml."""
+    names = _folder_names(root, folder, diags)
+    if names is None:
+        return None
     out = []
-    for name in sorted(os.listdir(base)):
+    for name in names:
         rel = f"{folder}/{name}"
-        if name.startswith(".") or os.path.isdir(os.path.join(base, name)):
-            continue
-        if name.endswith(".yaml"):
-            out.append(rel)
+        if not name.endswith((".yaml", ".yml")):
+            continue  # references.bib, a README, .gitkeep: not content records
+        if name.startswith("."):
+            diags.append(error(rel, 1, "hidden-file",
+                               f"not read: a hidden file; name it {name.lstrip('.')} to "
+                               "include it, or remove it"))
         elif name.endswith(".yml"):
             diags.append(error(rel, 1, "wrong-extension",
                                "content files must end in .yaml, not .yml"))
+        else:
+            out.append(rel)
     return out
 
 
 def load_config(root: str, diags: list) -> Config | None:
-    if not os.path.isfile(os.path.join(root, CONFIG_FILE)):
+    if not os.path.lexists(os.path.join(root, CONFIG_FILE)):
         diags.append(error(CONFIG_FILE, 0, "missing-config",
                            f"no {CONFIG_FILE} here: run ldn-site from the repository root"))
         return None
@@ -124,7 +274,7 @@ def _load_folder(root: str, folder: str, cls, pattern: re.Pattern, what: str, di
                  broken: set) -> dict[str, object]:
     """Load every ``<id>.yaml`` in a folder as ``cls``; the file name is the id."""
     rels = []
-    for rel in _yaml_files(root, folder, diags):
+    for rel in _yaml_files(root, folder, diags) or []:
         ident = os.path.basename(rel)[: -len(".yaml")]
         if pattern.match(ident):
             rels.append(rel)
@@ -199,6 +349,13 @@ def parse_bibtex(text: str, rel: str) -> tuple[dict[str, BibEntry], list[Diagnos
         else:
             diags.append(error(rel, line, "bibtex-syntax",
                                f"unparsable BibTeX entry: {_bibtex_reason(block)}"))
+    if not library.entries and not library.failed_blocks:
+        # Not BibTeX at all (bibtexparser keeps any other text as comments): one error
+        # here, rather than one "has no entry" for every source that cites it.
+        first = next((i for i, ln in enumerate(text.splitlines(), 1) if ln.strip()), 1)
+        diags.append(error(rel, first, "not-bibtex",
+                           "the file holds no BibTeX entry (such as @article{key, title = "
+                           "{...}}); every source record needs one here"))
     return entries, diags
 
 
@@ -213,19 +370,36 @@ def _bibtex_reason(block) -> str:
 
 
 def load_templates(root: str, diags: list) -> dict[str, str]:
-    base = os.path.join(root, TEMPLATES_DIR)
+    """Every file below templates/ by its path there (static files included), read under the
+    same rules as content: a link out of the repository, a pipe or a device is reported, and
+    so never published."""
     templates: dict[str, str] = {}
-    if not os.path.isdir(base):
-        diags.append(error(TEMPLATES_DIR, 0, "missing-templates", "no templates/ folder"))
+    try:
+        base = _regular_folder(root, TEMPLATES_DIR)
+    except _Refused as exc:
+        missing = exc.code == "missing-folder"
+        diags.append(error(TEMPLATES_DIR, 0 if missing else 1,
+                           "missing-templates" if missing else exc.code,
+                           "no templates/ folder" if missing else exc.message))
         return templates
     for dirpath, dirnames, filenames in os.walk(base):
         dirnames.sort()
+        for name in dirnames:  # os.walk does not enter a linked folder; say so, not skip it
+            if os.path.islink(os.path.join(dirpath, name)):
+                diags.append(error(_template_rel(base, dirpath, name), 1, "symlink-folder",
+                                   "not read: a symbolic link to a folder; templates/ is "
+                                   "read without following linked folders"))
         for name in sorted(filenames):
-            rel = os.path.relpath(os.path.join(dirpath, name), base).replace(os.sep, "/")
-            text = _read_text(root, f"{TEMPLATES_DIR}/{rel}", diags)
+            rel = _template_rel(base, dirpath, name)
+            text = _read_text(root, rel, diags)
             if text is not None:
-                templates[rel] = text
+                templates[rel[len(TEMPLATES_DIR) + 1:]] = text
     return templates
+
+
+def _template_rel(base: str, dirpath: str, name: str) -> str:
+    rel = os.path.relpath(os.path.join(dirpath, name), base).replace(os.sep, "/")
+    return f"{TEMPLATES_DIR}/{rel}"
 
 
 def input_digest(root: str) -> str:
@@ -236,25 +410,26 @@ def input_digest(root: str) -> str:
     digest = hashlib.sha256()
 
     def add(rel: str) -> None:
-        full = os.path.join(root, rel)
+        # Read by the same rules as the loader: a pipe or /dev/zero must not hang this
+        # either. An entry the loader refuses adds its reason, which names a link's target.
         try:
-            with open(full, "rb") as f:
-                data = f.read()
-        except IsADirectoryError:
-            data, rel = b"", rel + "/"
-        except OSError:
-            data, rel = b"", rel + "\0missing"
+            data = _read_bytes(root, rel)
+        except _Refused as exc:
+            data, rel = b"", f"{rel}\0{exc.code}\0{exc.message}"
         digest.update(f"{len(rel)}:{rel}:{len(data)}:".encode("utf-8", "surrogateescape"))
         digest.update(data)
 
     add(CONFIG_FILE)
-    for folder in (CLAIMS_DIR, SOURCES_DIR, TEMPLATES_DIR):
-        base = os.path.join(root, folder)
-        for dirpath, _, filenames in sorted(os.walk(base)):
-            rel_dir = os.path.relpath(dirpath, root).replace(os.sep, "/")
-            digest.update(f"{rel_dir}:{len(filenames)}\n".encode("utf-8", "surrogateescape"))
-            for name in sorted(filenames):
-                add(f"{rel_dir}/{name}")
+    for folder in (CLAIMS_DIR, SOURCES_DIR):
+        names = _folder_names(root, folder, [])
+        digest.update(f"{folder}:{-1 if names is None else len(names)}\n".encode())
+        for name in names or []:
+            add(f"{folder}/{name}")
+    base = os.path.join(root, TEMPLATES_DIR)
+    for dirpath, dirnames, filenames in os.walk(base):
+        dirnames.sort()
+        for name in sorted(filenames):
+            add(_template_rel(base, dirpath, name))
     return digest.hexdigest()
 
 
@@ -273,23 +448,35 @@ def load_content(root: str, with_templates: bool = True) -> tuple[Content, list[
     the caller loads them itself with ``load_templates``)."""
     diags: list[Diagnostic] = []
     config = load_config(root, diags)
+    if any(d.code == "missing-config" for d in diags):
+        # Not a repository at all: everything else missing would only bury the one fix.
+        return Content(root=root, config=None, claims=[], sources={}, bib={},
+                       bib_path=BIB_FILE, bib_text="", templates={}, broken_bib=True), diags
     broken_claims: set[str] = set()
     broken_sources: set[str] = set()
     claims = load_claims(root, diags, broken_claims)
     sources = load_sources(root, diags, broken_sources)
-    bib_text = ""
-    bib: dict[str, BibEntry] = {}
-    if os.path.isfile(os.path.join(root, BIB_FILE)):
-        bib_text = _read_text(root, BIB_FILE, diags) or ""
-        bib, bib_diags = parse_bibtex(bib_text, BIB_FILE)
-        diags.extend(bib_diags)
-    else:
-        diags.append(error(BIB_FILE, 0, "missing-bibliography", f"no {BIB_FILE}"))
+    bib_text, bib = load_bibliography(root, diags)
     templates = load_templates(root, diags) if with_templates else {}
     content = Content(root=root, config=config, claims=claims, sources=sources, bib=bib,
                       bib_path=BIB_FILE, bib_text=bib_text, templates=templates,
-                      broken_claims=broken_claims, broken_sources=broken_sources)
+                      broken_claims=broken_claims, broken_sources=broken_sources,
+                      broken_bib=not bib)
     return content, diags
+
+
+def load_bibliography(root: str, diags: list) -> tuple[str, dict[str, BibEntry]]:
+    """The text of sources/references.bib and its entries; no entries (with an error) when
+    it is missing, unreadable or holds no BibTeX."""
+    if not os.path.lexists(os.path.join(root, BIB_FILE)):
+        diags.append(error(BIB_FILE, 0, "missing-bibliography", f"no {BIB_FILE}"))
+        return "", {}
+    text = _read_text(root, BIB_FILE, diags)
+    if text is None:
+        return "", {}
+    bib, bib_diags = parse_bibtex(text, BIB_FILE)
+    diags.extend(bib_diags)
+    return text, bib
 
 
 def load_fulltexts(folder: str) -> dict[str, str | None]:
@@ -360,10 +547,7 @@ def load_bib_keys(root: str) -> set[str]:
     """The BibTeX keys in sources/references.bib (empty when there is no such file); for
     ``ldn-site new source``, which only needs to know whether an entry exists."""
     diags: list[Diagnostic] = []
-    if not os.path.isfile(os.path.join(root, BIB_FILE)):
-        return set()
-    text = _read_text(root, BIB_FILE, diags) or ""
-    entries, _ = parse_bibtex(text, BIB_FILE)
+    _, entries = load_bibliography(root, diags)
     return set(entries)
 
 

@@ -9,6 +9,7 @@ belong to ``validation``).
 
 from __future__ import annotations
 
+import re
 import sys
 from dataclasses import dataclass, field
 
@@ -19,6 +20,21 @@ BIBKEY_PATTERN = r"^[a-z0-9][a-z0-9_-]*$"
 EXCERPT_REF_PATTERN = r"^[a-z0-9][a-z0-9_-]*#[a-z0-9]+(-[a-z0-9]+)*$"
 DATE_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
 URL_PATTERN = r"^https?://\S+$"
+# A well-formed BCP 47 (RFC 5646) language tag: language[-extlang][-script][-region]
+# [-variant]...[-extension]...[-x-private], or a private-use tag alone.
+LANGUAGE_TAG_PATTERN = (r"(?:[a-z]{2,3}(?:-[a-z]{3}){0,3}|[a-z]{4,8})(?:-[a-z]{4})?"
+                        r"(?:-(?:[a-z]{2}|[0-9]{3}))?(?:-(?:[a-z0-9]{5,8}|[0-9][a-z0-9]{3}))*"
+                        r"(?:-[a-wyz0-9](?:-[a-z0-9]{2,8})+)*(?:-x(?:-[a-z0-9]{1,8})+)?"
+                        r"|x(?:-[a-z0-9]{1,8})+")
+# Longer tags than this crash Pagefind 1.5 (measured: every 32-character tag tried did, no
+# tag of 30 or fewer did); real tags such as zh-Hant-TW or sr-Latn-RS are far shorter.
+LANGUAGE_TAG_MAX = 24
+_LANGUAGE_TAG = re.compile(LANGUAGE_TAG_PATTERN, re.ASCII | re.IGNORECASE)
+
+
+def is_language_tag(text: str) -> bool:
+    """Whether ``text`` is a well-formed BCP 47 language tag short enough to index."""
+    return len(text) <= LANGUAGE_TAG_MAX and _LANGUAGE_TAG.fullmatch(text) is not None
 
 
 class Text(str):
@@ -400,7 +416,8 @@ class Config:
     description: str = spec("One-sentence description of the site.")
     disclaimer: str = spec("Medical disclaimer shown on every page (Markdown).", markdown=True)
     maintainers: list[Maintainer] = spec("Who maintains the site.", min_items=1)
-    language: str = optional("Language code of the content.", default="en")
+    language: str = optional("Language of the content, as a BCP 47 tag such as en or en-GB.",
+                             default="en")
     output_dir: str = optional("Where `ldn-site build` writes the site.", default="_site")
     review_max_age_days: int = optional("Reviews older than this many days are due.",
                                         default=365, minimum=1)
@@ -439,6 +456,11 @@ class Content:
     # so references to them must not be reported again as dangling.
     broken_claims: set[str] = field(default_factory=set)
     broken_sources: set[str] = field(default_factory=set)
+    # The bibliography is missing or holds no entry (reported once, at the .bib file): no
+    # citation of a BibTeX key can be checked, and none is reported as unknown.
+    broken_bib: bool = False
+
+
 _INTERN_LIMIT = 64  # ids, references and terms repeat across files; long prose does not
 
 

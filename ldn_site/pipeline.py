@@ -107,7 +107,7 @@ def _try_templates(content: Content, validated: Validated,
     failures = []
     for page in first_of_kind.values():
         failures += _render_one(env, views, page)[1]
-    return collate_failures(failures)
+    return collate_failures(env, failures)
 
 
 # --- build ----------------------------------------------------------------------------------
@@ -121,8 +121,8 @@ def build_site(root: str, output: str | None = None, *, use_cache: bool = True,
     started = time.perf_counter()
     stages = _Stages(progress or (lambda stage, done, total: None))
     today = loading.read_today()
-    diags: list[Diagnostic] = []
-    templates = loading.load_templates(root, diags)
+    template_diags: list[Diagnostic] = []
+    templates = loading.load_templates(root, template_diags)
     store = caching.Store(root, caching.code_stamp(templates)) if use_cache else None
     config = loading.load_config(root, [])
     out = output or os.path.join(root, config.output_dir if config else "_site")
@@ -135,8 +135,8 @@ def build_site(root: str, output: str | None = None, *, use_cache: bool = True,
             return BuildResult([Diagnostic.from_dict(d) for d in recorded["diagnostics"]], out,
                                recorded["pages"], len(recorded["files"]),
                                time.perf_counter() - started, written=True, unchanged=True)
-        result = _build(root, out, output is not None, templates, today, store, search, jobs,
-                        allow_outside, stages)
+        result = _build(root, out, output is not None, (templates, template_diags), today,
+                        store, search, jobs, allow_outside, stages)
         if result.written and store is not None:
             store.put("site", site_key, _site_record(out, result))
     finally:
@@ -148,8 +148,8 @@ def build_site(root: str, output: str | None = None, *, use_cache: bool = True,
     return result
 
 
-def _build(root: str, out: str, explicit: bool, templates: dict[str, str],
-           today: datetime.date, store: caching.Store | None, search: bool, jobs: int | None,
+def _build(root: str, out: str, explicit: bool,
+           templates: tuple[dict[str, str], list[Diagnostic]], today: datetime.date, store: caching.Store | None, search: bool, jobs: int | None,
            allow_outside: bool, progress: Progress) -> BuildResult:
     progress("load", 0, 1)
     processes = workers.count(jobs, _count_files(root))
@@ -158,7 +158,8 @@ def _build(root: str, out: str, explicit: bool, templates: dict[str, str],
     # render workers share, holds the content compactly (10,000 claims: 600 -> 490 MB).
     loaded = workers.in_child(_load_checked, root, today) if processes > 1 else None
     content, validated, diags = loaded or _load_checked(root, today)
-    content.templates = templates
+    content.templates = templates[0]
+    diags += templates[1]
     if content.config is not None:
         unsafe = _check_output(root, content, out if explicit else None, allow_outside)
         diags += [unsafe] if unsafe is not None else []
@@ -298,7 +299,7 @@ def render_pages(pages: list[Page], views: SiteViews, env, folder: str, jobs: in
                 progress("render", done, len(pages))
     finally:
         _JOB.clear()
-    return collate_failures(failures)
+    return collate_failures(env, failures)
 
 
 def _render_run(indices: range) -> tuple[int, list]:

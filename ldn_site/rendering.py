@@ -2,27 +2,51 @@
 
 Owns the Jinja environment (autoescape on everywhere, StrictUndefined so a missing value is an
 error rather than an empty string), the medical-disclaimer guarantee (a page whose output does
-not show the site's disclaimer, outside comments and scripts, is refused) and the minified form
+not show the site's disclaimer as an element, outside comments, attributes and scripts and
+inside nothing that hides it, is refused, at the template line that writes it) and the minified form
 of the stylesheet. Templates arrive as a dict from ``loading``.
 Pure: values in, strings out; no file I/O.
 """
 
 from __future__ import annotations
 
+import functools
 import re
+from html.parser import HTMLParser
 
 import jinja2
+from jinja2 import nodes
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from ldn_site.diagnostics import Diagnostic, error
+from ldn_site.model import LANGUAGE_TAG_MAX, is_language_tag
 
 TEMPLATES_DIR = "templates"
 DISCLAIMER_OPEN = '<aside class="disclaimer" id="disclaimer" aria-label="Medical disclaimer">'
 
 
-class MissingDisclaimer(Exception):
-    """Raised when a rendered page lacks the medical disclaimer block."""
+class PageRefused(Exception):
+    """A rendered page that must not be published; ``reason`` says why."""
+
+    code = "page-refused"
+
+    def __init__(self, template: str, reason: str):
+        super().__init__(template, reason)
+        self.template = template
+        self.reason = reason
+
+
+class MissingDisclaimer(PageRefused):
+    """The page does not show the medical disclaimer (absent, in a comment, hidden...)."""
+
+    code = "missing-disclaimer"
+
+
+class InvalidPageLanguage(PageRefused):
+    """The page's <html lang> is not a BCP 47 tag (Pagefind names files after it)."""
+
+    code = "invalid-page-language"
 
 
 class ViewEnvironment(ImmutableSandboxedEnvironment):
@@ -114,21 +138,21 @@ def template_frame(exc: BaseException) -> tuple[str, int] | None:
 
 def is_template_failure(exc: BaseException) -> bool:
     """Whether ``exc`` is the templates' fault (so a diagnostic) rather than a bug of
-    ldn-site's own (so a traceback): raised by Jinja, or by template code."""
-    return isinstance(exc, (MissingDisclaimer, jinja2.TemplateError)) or \
+    ldn-site's own (so a traceback): a refused page, raised by Jinja, or by template code."""
+    return isinstance(exc, (PageRefused, jinja2.TemplateError)) or \
         template_frame(exc) is not None
 
 
-def collate_failures(failures: list[tuple[str, str, Exception]]) -> list[Diagnostic]:
+def collate_failures(env: jinja2.Environment,
+                     failures: list[tuple[str, str, Exception]]) -> list[Diagnostic]:
     """One located diagnostic per template line and reason for the pages that failed to
     render, given as (page, template, exception): an undefined value in a shared template
     fails on every page, and a hundred identical errors hide the one fix. The message counts
     the pages and names the first."""
     groups: dict[tuple, list[str]] = {}
     for page, template, exc in failures:
-        if isinstance(exc, MissingDisclaimer):
-            key = (f"{TEMPLATES_DIR}/{template}", 0, "missing-disclaimer",
-                   "would not carry the medical disclaimer, shown; nothing was written")
+        if isinstance(exc, PageRefused):
+            key = _refusal(env, exc)
         else:
             where, line = template_frame(exc) or (f"{TEMPLATES_DIR}/{template}", 0)
             code = "template-unsafe" if isinstance(exc, SecurityError) else "template-error"
@@ -159,29 +183,189 @@ def disclaimer_block(disclaimer_html: str) -> str:
     return f"{DISCLAIMER_OPEN}{disclaimer_html}</aside>"
 
 
-# Elements whose content is in the file but never shown as part of the page.
-_UNSHOWN_TAGS = ("script", "template", "textarea", "noscript", "style", "title")
+# Elements whose content is in the file but never shown as part of the page (or not as
+# text: an SVG's <desc> is read out only by screen readers, a <select> shows its options).
+_UNSHOWN_TAGS = frozenset({"head", "title", "script", "style", "template", "noscript",
+                           "textarea", "select", "option", "datalist", "iframe", "object",
+                           "embed", "canvas", "audio", "video", "svg", "math"})
+# Elements shown only when opened.
+_CLOSED_TAGS = frozenset({"details", "dialog"})
+_VOID_TAGS = frozenset({"area", "base", "br", "col", "embed", "hr", "img", "input", "link",
+                        "meta", "source", "track", "wbr"})
 
 
-def _shown(html: str, position: int) -> bool:
-    """Whether the markup at ``position`` is outside every comment and unshown element.
-    Uses rfind on the text before it rather than a regex over the whole page: it runs for
-    every page of every build."""
-    before = html[:position]
-    if before.rfind("<!--") > before.rfind("-->"):
+class _DisclaimerFinder(HTMLParser):
+    """Follows the open elements of a page, fed a piece at a time, and records each
+    disclaimer start tag it meets with the elements around it. Markup that only looks like
+    the disclaimer (in a comment, an attribute value or a script) is never a start tag."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=False)
+        self.open: list[tuple[str, list]] = []
+        self.found: list[tuple[tuple[int, int], list[tuple[str, list]]]] = []
+
+    def handle_starttag(self, tag, attrs):
+        element = (tag, attrs)
+        if tag == "aside" and self.get_starttag_text() == DISCLAIMER_OPEN:
+            self.found.append((self.getpos(), self.open + [element]))
+        if tag not in _VOID_TAGS:
+            self.open.append(element)
+
+    def handle_endtag(self, tag):
+        for i in range(len(self.open) - 1, -1, -1):
+            if self.open[i][0] == tag:
+                del self.open[i:]
+                return
+            if self.open[i][0] in _UNSHOWN_TAGS:
+                return  # a stray end tag does not lead out of a <template> or an <svg>
+
+
+def _hidden_by(elements: list[tuple[str, list]]) -> str | None:
+    """How the innermost of ``elements`` (with its ancestors before it) is kept from view,
+    judging by the markup alone; None when nothing in it hides the element."""
+    for tag, attr_list in elements:
+        attrs = {name: value or "" for name, value in attr_list}
+        if tag in _UNSHOWN_TAGS:
+            return f"it is inside <{tag}>, whose content is not shown as text"
+        if tag in _CLOSED_TAGS and "open" not in attrs:
+            return f"it is inside a closed <{tag}>"
+        if "hidden" in attrs:
+            return f"<{tag}> around it has the hidden attribute"
+        if attrs.get("aria-hidden", "").strip().lower() == "true":
+            return f"<{tag}> around it is aria-hidden"
+        style = _hiding_style(attrs.get("style", ""))
+        if style:
+            return f"<{tag}> around it has the style {style}"
+    return None
+
+
+def _hiding_style(style: str) -> str | None:
+    for declaration in style.split(";"):
+        name, _, value = declaration.partition(":")
+        name = name.strip().lower()
+        value = value.lower().replace("!important", "").strip()
+        if (name, value) in _HIDING_STYLES or \
+                (name in ("opacity", "font-size") and _is_zero(value)):
+            return f"{name}: {value}"
+    return None
+
+
+_HIDING_STYLES = frozenset({("display", "none"), ("visibility", "hidden"),
+                            ("visibility", "collapse"), ("content-visibility", "hidden")})
+
+
+def _is_zero(value: str) -> bool:
+    number = value.rstrip("%").removesuffix("px").removesuffix("em").removesuffix("rem")
+    try:
+        return float(number) <= 0
+    except ValueError:
         return False
-    lowered = before.lower()
-    return all(lowered.rfind(f"<{tag}") <= lowered.rfind(f"</{tag}") for tag in _UNSHOWN_TAGS)
+
+
+def shown_disclaimer(html: str, block: str) -> tuple[list[tuple[str, list]] | None, str]:
+    """The elements from the root down to the disclaimer ``block`` in the page ``html``, as
+    (tag, attributes), and ""; or None and why the page does not show it.
+
+    The exact block is found by string search, and the page is parsed (with the standard
+    library's HTML parser, and only up to the block) to tell a real element from text in a
+    comment, an attribute or a script, and to see whether any element around it hides it.
+    It runs for every page of every build, so it parses no further than it needs to."""
+    finder = _DisclaimerFinder()
+    reason = "the page does not contain it"
+    fed = 0
+    position = html.find(block)
+    while position >= 0:
+        end = position + len(DISCLAIMER_OPEN)
+        finder.feed(html[fed:end])
+        fed = end
+        line = html.count("\n", 0, position) + 1
+        column = position - (html.rfind("\n", 0, position) + 1)
+        if finder.found and finder.found[-1][0] == (line, column):
+            elements = finder.found[-1][1]
+            reason = _hidden_by(elements)
+            if reason is None:
+                return elements, ""
+        else:
+            reason = "it is in a comment, an attribute value or a script, not an element"
+        position = html.find(block, position + 1)
+    return None, reason
 
 
 def render_page(env: jinja2.Environment, template: str, context: dict) -> str:
+    """The page, or PageRefused when it does not show the disclaimer or declares a language
+    that is not a BCP 47 tag (site.yaml's is checked; a template may write its own)."""
     html = env.get_template(template).render(context)
-    block = disclaimer_block(context["site"]["disclaimer_html"])
-    # A disclaimer inside a comment (or a script, a template...) is not shown to anyone.
-    position = html.find(block)
-    if position < 0 or not _shown(html, position):
-        raise MissingDisclaimer(template)
+    elements, reason = shown_disclaimer(html, disclaimer_block(context["site"]["disclaimer_html"]))
+    if elements is None:
+        raise MissingDisclaimer(template, reason)
+    lang = next((value for tag, attrs in elements if tag == "html"
+                 for name, value in attrs if name == "lang"), None)
+    if lang is not None and not is_language_tag(lang):
+        raise InvalidPageLanguage(template, f"its language '{lang}' (<html lang>) is not a "
+                                  f"BCP 47 tag of at most {LANGUAGE_TAG_MAX} characters, such "
+                                  "as en or en-GB")
     return html
+
+
+def _refusal(env: jinja2.Environment, exc: PageRefused) -> tuple[str, int, str, str]:
+    """Where and why a page was refused: a missing disclaimer at the template line that
+    writes ``site.disclaimer_html`` for that page (or, when none does, at the <body> of the
+    layout its templates extend); a bad language at the line that writes <html lang>."""
+    if isinstance(exc, MissingDisclaimer):
+        where, line = _find_disclaimer_site(env, exc.template)
+        what = "show the medical disclaimer"
+    else:
+        where, line = _find_markup_line(env, exc.template, "<html")
+        what = "be indexed for search"
+    return where, line, exc.code, f"would not {what}: {exc.reason}; nothing was written"
+
+
+def _template_chain(env: jinja2.Environment, template: str):
+    """(name, source, syntax tree) of the template and every template it extends, includes
+    or imports by a constant name, nearest first, and the name of its outermost layout."""
+    seen, queue, layout, chain = set(), [template], template, []
+    while queue:
+        name = queue.pop(0)
+        if name in seen:
+            continue
+        seen.add(name)
+        try:
+            source = env.loader.get_source(env, name)[0]
+            tree = env.parse(source, name)
+        except jinja2.TemplateError:
+            continue
+        chain.append((name, source, tree))
+        for node in tree.find_all((nodes.Extends, nodes.Include, nodes.Import,
+                                   nodes.FromImport)):
+            if isinstance(node.template, nodes.Const) and isinstance(node.template.value, str):
+                queue.append(node.template.value)
+                if isinstance(node, nodes.Extends) and name == layout:
+                    layout = node.template.value
+    return chain, layout
+
+
+@functools.lru_cache(maxsize=64)  # every page of a type fails alike; parse its templates once
+def _find_disclaimer_site(env: jinja2.Environment, template: str) -> tuple[str, int]:
+    chain, layout = _template_chain(env, template)
+    for name, _, tree in chain:
+        for node in tree.find_all((nodes.Getattr, nodes.Getitem)):
+            key = node.attr if isinstance(node, nodes.Getattr) else \
+                getattr(node.arg, "value", None)
+            if key == "disclaimer_html":
+                return f"{TEMPLATES_DIR}/{name}", node.lineno
+    return _find_markup_line(env, layout, "<body")
+
+
+@functools.lru_cache(maxsize=64)
+def _find_markup_line(env: jinja2.Environment, template: str, markup: str) -> tuple[str, int]:
+    """The first line of the template's chain that writes ``markup`` (a tag's opening), or the
+    outermost layout's first line."""
+    chain, layout = _template_chain(env, template)
+    for name, source, _ in sorted(chain, key=lambda item: item[0] != layout):  # layout first
+        for number, text in enumerate(source.splitlines(), 1):
+            if markup in text.lower():
+                return f"{TEMPLATES_DIR}/{name}", number
+    return f"{TEMPLATES_DIR}/{layout}", 1
 
 
 _CSS_COMMENT = re.compile(r"/\*.*?\*/", re.S)

@@ -3,8 +3,9 @@
 Owns cross-references (BibTeX keys, source records, excerpt links, related claims, the home
 page's key messages), id uniqueness, the use of each source kind and of the participant fields,
 the rules of the two kinds of claim (effect claims are graded, factual claims name their
-authority and carry no GRADE judgement), unsafe links in Markdown, the BibTeX fields a page
-turns into links or citations (url, doi, names), review age, and the grading of each claim
+authority and carry no GRADE judgement), plausible effect sizes, unsafe links in Markdown, the
+BibTeX fields a page turns into links or citations (url, doi, names), review age, the site
+settings (a disclaimer a reader can see, a BCP 47 language tag), and the grading of each claim
 through ``grading``. Pure: takes the loaded ``Content`` and returns the grades with
 diagnostics; it reads no files (full texts are passed in) and prints nothing.
 """
@@ -15,13 +16,15 @@ import dataclasses
 import datetime
 import hashlib
 import re
+from html.parser import HTMLParser
 
 from ldn_site import vocabulary as v
 from ldn_site.citations import entry_problems
 from ldn_site.diagnostics import Diagnostic, did_you_mean, error, warning
 from ldn_site.grading import Grade, grade_claim
-from ldn_site.markup import find_unsafe_links, is_web_url
-from ldn_site.model import Claim, Content, EvidenceItem, Source, Text
+from ldn_site.markup import find_unsafe_links, is_web_url, render_markdown
+from ldn_site.model import (LANGUAGE_TAG_MAX, Claim, Content, EvidenceItem, Source, Text,
+                            is_language_tag)
 from ldn_site.schema import fields_of
 
 RANDOMIZED_KINDS = frozenset(k.value for k in v.KINDS if k.randomized)
@@ -37,6 +40,17 @@ class QuoteCheck:
     verified: int
     excerpts: int
     articles: int
+
+# What an effect of each measure can plausibly be. Beyond these a number is a typing error (a
+# misplaced decimal point, a percentage written as a proportion), and the forest plot's axis
+# could not be drawn in floating point (an interval of 1e-300 to 1e300 overflows).
+PLAUSIBLE_EFFECTS = {"SMD": (-10.0, 10.0), "MD": (-1e6, 1e6), "RD": (-1.0, 1.0),
+                     "RR": (1e-4, 1e4), "OR": (1e-4, 1e4), "HR": (1e-4, 1e4)}
+
+# The disclaimer must say something: at least one sentence of this many words that a reader
+# sees once the Markdown is rendered ("[]()" renders to an empty link, "<!-- -->" to symbols).
+DISCLAIMER_MIN_WORDS = 3
+_WORD = re.compile(r"[^\W\d_]{2,}")
 
 
 @dataclasses.dataclass
@@ -78,8 +92,9 @@ def validate_content(content: Content, today: datetime.date | None = None,
         if today is not None and content.config is not None:
             _check_review_age(claim, today, content.config.review_max_age_days, diags)
     # A claim file that failed to load may well cite a source or quote an excerpt; with one of
-    # those, "not cited" / "not in any seen_in" cannot be known, and would be false warnings.
-    usage_known = not content.broken_claims
+    # those, or none read at all (no claims/ folder), "not cited" / "not in any seen_in"
+    # cannot be known, and would be false warnings.
+    usage_known = content.claims and not content.broken_claims
     for key, source in sorted(sources.items()):
         if not usage_known:
             break
@@ -93,6 +108,8 @@ def validate_content(content: Content, today: datetime.date | None = None,
                                          f"excerpt '{key}#{ex.id}' is not in any claim's "
                                          "seen_in", ex.col))
     _check_key_messages(content, claim_ids, diags)
+    if content.config is not None:
+        _check_config(content.config, diags)
     _check_markdown(content, diags)
     quotes = None
     if fulltexts is not None:
@@ -118,7 +135,7 @@ def _index_excerpts(sources: dict[str, Source], diags: list) -> dict[str, object
 
 def _check_sources(content: Content, diags: list) -> None:
     for key, source in sorted(content.sources.items()):
-        if key not in content.bib:
+        if key not in content.bib and not content.broken_bib:
             diags.append(error(source.path, 1, "unknown-bibkey",
                                f"source record '{key}' has no entry in {content.bib_path}"))
         if source.risk_of_bias is not None and source.kind not in RANDOMIZED_KINDS:
@@ -278,17 +295,26 @@ def _located(value, owner) -> tuple[int, int]:
     return owner.line, owner.col
 
 
+def _unreadable_source(content: Content, key: str) -> bool:
+    """Whether the source ``key`` may exist but could not be read: its file is broken, or no
+    source and no BibTeX entry could be read at all (no sources/ folder, say). Its errors are
+    reported already; a claim citing it is not reported again."""
+    return key in content.broken_sources or (not content.sources and content.broken_bib)
+
+
+
+
 def _check_excerpt_ref(ref: Text, claim: Claim, content: Content, index: dict, diags: list,
                        field: str) -> str | None:
     """Report a dangling excerpt link; return the source kind when it resolves."""
     key, _ = split_ref(ref)
     line, col = (ref.line, ref.col) if getattr(ref, "line", 0) else (claim.line, claim.col)
-    if key not in content.bib and key not in content.sources:
+    if key not in content.bib and key not in content.sources and not content.broken_bib:
         diags.append(error(claim.path, line, "unknown-bibkey",
                            f"{field}: unknown BibTeX key '{key}' in '{ref}'"
                            f"{did_you_mean(key, content.bib)}", col))
         return None
-    if key in content.broken_sources:
+    if _unreadable_source(content, key):
         return None
     if key not in content.sources:
         diags.append(error(claim.path, line, "missing-source-record",
@@ -307,11 +333,11 @@ def _check_excerpt_ref(ref: Text, claim: Claim, content: Content, index: dict, d
 def _check_evidence_item(item: EvidenceItem, claim: Claim, content: Content, index: dict,
                          cited: set, diags: list) -> None:
     """One evidence item: its source, its excerpts and its effect."""
-    if item.source not in content.bib:
+    if item.source not in content.bib and not content.broken_bib:
         diags.append(error(claim.path, item.source.line, "unknown-bibkey",
                            f"evidence: unknown BibTeX key '{item.source}'"
                            f"{did_you_mean(item.source, content.bib)}", item.source.col))
-    elif item.source in content.broken_sources:
+    elif _unreadable_source(content, item.source):
         pass  # its file's own errors are reported already
     elif item.source not in content.sources:
         diags.append(error(claim.path, item.source.line, "missing-source-record",
@@ -330,15 +356,8 @@ def _check_evidence_item(item: EvidenceItem, claim: Claim, content: Content, ind
                                f"evidence: excerpt '{ref}' is not from the item's source "
                                f"'{item.source}'", ref.col))
     if item.effect is not None:
-        e = item.effect
-        if not (e.ci_low <= e.value <= e.ci_high):
-            diags.append(error(claim.path, e.line, "invalid-effect",
-                               f"effect: value {e.value:g} lies outside its confidence "
-                               f"interval {e.ci_low:g} to {e.ci_high:g}", e.col))
-        if e.measure in v.RATIO_MEASURES and min(e.value, e.ci_low) <= 0:
-            diags.append(error(claim.path, e.line, "invalid-effect",
-                               f"effect: a {e.measure} must be greater than 0", e.col))
-        _check_arms(e.arms, claim.path, "effect", diags)
+        _check_effect(item.effect, claim.path, diags)
+        _check_arms(item.effect.arms, claim.path, "effect", diags)
 
 
 def _check_claim(claim: Claim, content: Content, index: dict, claim_ids: set, cited: set,
@@ -398,6 +417,59 @@ def _check_arms(arms, path: str, where: str, diags: list) -> None:
             diags.append(error(path, arm.line, "invalid-arms",
                                f"{where}: arms.{name} percent {arm.percent:g} is over 100",
                                arm.col))
+
+
+def _check_effect(e, path: str, diags: list) -> None:
+    if not (e.ci_low <= e.value <= e.ci_high):
+        diags.append(error(path, e.line, "invalid-effect",
+                           f"effect: value {e.value:g} lies outside its confidence "
+                           f"interval {e.ci_low:g} to {e.ci_high:g}", e.col))
+    if e.measure in v.RATIO_MEASURES and min(e.value, e.ci_low) <= 0:
+        diags.append(error(path, e.line, "invalid-effect",
+                           f"effect: a {e.measure} must be greater than 0", e.col))
+        return
+    low, high = PLAUSIBLE_EFFECTS.get(e.measure, (float("-inf"), float("inf")))
+    outside = [f"{name} {x:g}" for name, x in (("value", e.value), ("ci_low", e.ci_low),
+                                               ("ci_high", e.ci_high)) if not low <= x <= high]
+    if outside:
+        diags.append(error(path, e.line, "implausible-effect",
+                           f"effect: {', '.join(outside)} lies outside the plausible range for "
+                           f"{e.measure}, {low:g} to {high:g}; check the numbers", e.col))
+
+
+class _TextCollector(HTMLParser):
+    """The text of rendered Markdown, as a reader sees it (Markdown's HTML holds no script,
+    style or hidden element, so all of its text is shown)."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+
+    def handle_data(self, data):
+        self.parts.append(data)
+
+
+def visible_words(markdown_text: str) -> list[str]:
+    """The words of a Markdown text that a reader sees once it is rendered."""
+    collector = _TextCollector()
+    collector.feed(render_markdown(str(markdown_text)))
+    collector.close()
+    return _WORD.findall(" ".join(collector.parts))
+
+
+def _check_config(config, diags: list) -> None:
+    line = getattr(config.disclaimer, "line", 0) or config.line or 1
+    if len(visible_words(config.disclaimer)) < DISCLAIMER_MIN_WORDS:
+        diags.append(error(config.path, line, "empty-disclaimer",
+                           "the disclaimer must show at least one sentence of "
+                           f"{DISCLAIMER_MIN_WORDS} or more words once its Markdown is "
+                           f"rendered; '{config.disclaimer}' does not"))
+    if not is_language_tag(str(config.language)):
+        line = getattr(config.language, "line", 0) or config.line or 1
+        diags.append(error(config.path, line, "invalid-language",
+                           f"language '{config.language}' is not a BCP 47 language tag of at "
+                           f"most {LANGUAGE_TAG_MAX} characters (such as en, en-GB or pt-BR); "
+                           "it is every page's lang and names files of the search index"))
 
 
 def _check_review_age(claim: Claim, today: datetime.date, max_age: int, diags: list) -> None:

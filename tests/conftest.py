@@ -124,3 +124,14 @@ def pytest_configure(config):
     config.addinivalue_line(
         "markers", "repository_content: checks the repository's own claims/ and sources/ "
         "(fails while that content is incomplete; deselect with -m 'not repository_content')")
+
+
+def pytest_terminal_summary(terminalreporter):
+    """One line per category of the hostile-input suites (tests/hostile.py keeps the tally)."""
+    from hostile import summary_lines
+
+    lines = summary_lines()
+    if lines:
+        terminalreporter.section("hostile input, by category")
+        for line in lines:
+            terminalreporter.write_line(line)
