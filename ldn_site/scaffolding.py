@@ -108,7 +108,6 @@ def _nested(cls, name: str):
 def claim_skeleton(claim_id: str, today: str) -> str:
     """A commented ``claims/<claim_id>.yaml`` whose placeholders all fail ``check`` until they
     are filled in. ``today`` (YYYY-MM-DD) pre-fills the review date."""
-    effect_measures = _choices(_nested(EvidenceItem, "effect"), "measure")
     lines = [schema_comment("claim")]
     lines += _comment(
         f"Claim '{claim_id}': one assertion from a popular article, what the evidence says about "
@@ -123,9 +122,23 @@ def claim_skeleton(claim_id: str, today: str) -> str:
     lines += _comment(_doc(Claim, "question"))
     lines.append("# question: ...")
     lines.append("")
-    lines += _comment(f"{_doc(Claim, 'evidence')} At least one item, and at least one excerpt "
-                      "across the items: copy each excerpt verbatim into sources/<bibkey>.yaml "
-                      "first.")
+    lines += _evidence_skeleton() + _grading_skeleton()
+    lines += _field(Claim, "summary", extra="A patient must be able to follow it; it reports "
+                    "the evidence and never advises on treatment.")
+    lines.append("")
+    lines += _comment(f"{_doc(Claim, 'reviewed')} The reviewer who approves the pull request "
+                      "confirms or updates both (CONTRIBUTING.md, 'How reviews are approved').")
+    lines.append("reviewed:")
+    lines.append(f"  date: {today}  # {_doc(Review, 'date')}")
+    lines += _field(Review, "reviewer", "  ")
+    return "\n".join(lines + _optional_claim_fields()) + "\n"
+
+
+def _evidence_skeleton() -> list[str]:
+    effect_measures = _choices(_nested(EvidenceItem, "effect"), "measure")
+    lines = _comment(f"{_doc(Claim, 'evidence')} At least one item, and at least one excerpt "
+                     "across the items: copy each excerpt verbatim into sources/<bibkey>.yaml "
+                     "first.")
     lines.append("evidence:")
     lines += _field(EvidenceItem, "source", "  ", key="- source")
     lines += _field(EvidenceItem, "finding", "    ", extra="Give the numbers.")
@@ -136,9 +149,12 @@ def claim_skeleton(claim_id: str, today: str) -> str:
                       f"measure: {effect_measures}.", "    ")
     lines.append("    # effect: {outcome: ..., measure: ..., value: ..., ci_low: ..., "
                  "ci_high: ..., n: ..., better: lower}")
-    lines.append("")
-    lines += _comment(f"{_doc(Claim, 'grading')} Judge each of the five domains that can lower "
-                      "the certainty; every rating other than not-serious needs a reason.")
+    return lines + [""]
+
+
+def _grading_skeleton() -> list[str]:
+    lines = _comment(f"{_doc(Claim, 'grading')} Judge each of the five domains that can lower "
+                     "the certainty; every rating other than not-serious needs a reason.")
     lines.append("grading:")
     for d in v.DOMAINS:
         if d.direction == "down":
@@ -152,16 +168,11 @@ def claim_skeleton(claim_id: str, today: str) -> str:
         if d.direction == "up":
             ratings = " | ".join(r for r, _ in d.ratings)
             lines.append(f"  # {d.key}: {{rating: {ratings}, reason: ...}}")
-    lines.append("")
-    lines += _field(Claim, "summary", extra="A patient must be able to follow it; it reports "
-                    "the evidence and never advises on treatment.")
-    lines.append("")
-    lines += _comment(f"{_doc(Claim, 'reviewed')} The reviewer who approves the pull request "
-                      "confirms or updates both (CONTRIBUTING.md, 'How reviews are approved').")
-    lines.append("reviewed:")
-    lines.append(f"  date: {today}  # {_doc(Review, 'date')}")
-    lines += _field(Review, "reviewer", "  ")
-    lines += ["", "# --- optional: uncomment what applies, delete the rest ---"]
+    return lines + [""]
+
+
+def _optional_claim_fields() -> list[str]:
+    lines = ["", "# --- optional: uncomment what applies, delete the rest ---"]
     lines += _comment(f"{_doc(Claim, 'seen_in')} As <article>#<excerpt-id>.")
     lines.append("# seen_in: [article000#excerpt-id]")
     lines += _comment(_doc(Claim, "origin"))
@@ -183,7 +194,7 @@ def claim_skeleton(claim_id: str, today: str) -> str:
     lines.append("# authority: ...")
     lines += _comment(_doc(Claim, "plain_reading"))
     lines.append("# plain_reading: ...")
-    return "\n".join(lines) + "\n"
+    return lines
 
 
 # --- sources ---------------------------------------------------------------------------------
