@@ -329,10 +329,7 @@ class TermLinker:
         return "".join(out)
 
     def _sub(self, text: str) -> str:
-        low = text.lower()
-        candidates = tuple(i for i, t in enumerate(LINKED_TERMS)
-                           if (t.pattern and any(w in low for w in TRIGGERS[t.anchor]))
-                           or any(a in text for a in _ABBR_TRIGGERS[t.anchor]))
+        candidates = _candidates(text)
         wanted = tuple(i for i in candidates if LINKED_TERMS[i].anchor not in self.seen
                        or (LINKED_TERMS[i].abbr and f"{LINKED_TERMS[i].anchor}#abbr"
                            not in self.seen))
@@ -382,3 +379,39 @@ def _term_pattern(term: GlossaryTerm) -> str:
 
 _ABBR_TRIGGERS = {t.anchor: tuple(a.split("'")[0].split("’")[0] for a in t.abbr)
                   for t in LINKED_TERMS}
+
+
+def _scanner(keys: set[str], flags: int = 0) -> tuple[re.Pattern, dict[str, frozenset]]:
+    """An expression that finds, at every position of a text, the longest of ``keys``
+    starting there (a lookahead, so matches may overlap), and for each key the keys it
+    contains: together, every key the text contains, in one pass."""
+    ordered = sorted(keys, key=lambda k: (-len(k), k))
+    pattern = "(?=(" + "|".join(map(re.escape, ordered)) + "))" if ordered else "(?!)"
+    contained = {k: frozenset(o for o in ordered if o in k) for k in ordered}
+    return re.compile(pattern, flags), contained
+
+
+def _trigger_index():
+    words: dict[str, set[int]] = {}
+    abbrs: dict[str, set[int]] = {}
+    for i, t in enumerate(LINKED_TERMS):
+        for w in TRIGGERS[t.anchor] if t.pattern else ():
+            words.setdefault(w, set()).add(i)
+        for a in _ABBR_TRIGGERS[t.anchor]:
+            abbrs.setdefault(a, set()).add(i)
+    return (*_scanner(set(words)), words), (*_scanner(set(abbrs)), abbrs)
+
+
+_WORD_SCAN, _ABBR_SCAN = _trigger_index()
+
+
+def _candidates(text: str) -> tuple[int, ...]:
+    """The indices of the terms whose trigger words (in any case) or abbreviations (in their
+    case) ``text`` contains; one regular-expression pass each, where testing every term's
+    words in turn took a fifth of a page's time."""
+    found: set[int] = set()
+    for (scan, contained, terms), subject in ((_WORD_SCAN, text.lower()), (_ABBR_SCAN, text)):
+        for match in set(scan.findall(subject)):
+            for key in contained[match]:
+                found |= terms[key]
+    return tuple(sorted(found))

@@ -119,9 +119,10 @@ def make_site(folder: str, n_claims: int, seed: int = 1) -> None:
         lines += ["grading:",
                   f"  risk_of_bias: {{rating: serious, reason: {q(paragraph(rng, 2))}}}",
                   f"  imprecision: {{rating: serious, reason: {q(paragraph(rng, 1))}}}",
-                  # Some Markdown, as on the real site (where 17% of the texts need
-                  # Python-Markdown): every summary has an emphasised phrase.
-                  "summary: " + q(paragraph(rng, 6) + " **" + sentence(rng, 4) + "**"
+                  # Some Markdown, as on the real site (where 1 text in 20 needs
+                  # Python-Markdown): every third summary has an emphasised phrase.
+                  "summary: " + q(paragraph(rng, 6)
+                                  + (" **" + sentence(rng, 4) + "**" if c % 3 == 0 else "")
                                   + "\n\n" + paragraph(rng, 5)),
                   f"seen_in: [article{c // ARTICLE_CLAIMS:04d}#a{c % ARTICLE_CLAIMS}]",
                   f"related: [claim{(c + 1) % n_claims:05d}]" if n_claims > 1 else "related: []",

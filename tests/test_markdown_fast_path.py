@@ -38,7 +38,10 @@ def plain_texts(draw) -> str:
         return " ".join([first] + rest)
     paragraphs = ["\n".join(line() for _ in range(draw(st.integers(1, 3))))
                   for _ in range(draw(st.integers(1, 4)))]
-    return "\n\n".join(paragraphs)
+    # As YAML gives them: a block scalar ends with a newline; blank lines may be doubled.
+    return draw(st.sampled_from(["", "\n"])) + \
+        draw(st.sampled_from(["\n\n", "\n\n\n"])).join(paragraphs) + \
+        draw(st.sampled_from(["", "\n", "\n\n"]))
 
 
 @settings(max_examples=3000, deadline=None)
@@ -47,6 +50,8 @@ def plain_texts(draw) -> str:
 @example("Text\n---")
 @example("Text\n===")
 @example("A line  \nbreak")
+@example("A summary from a YAML block scalar.\n")
+@example("\nOne.\n\n\nTwo.\n\n")
 def test_the_fast_path_gives_exactly_what_markdown_gives(text):
     fast = plain_html(text)
     if fast is not None:

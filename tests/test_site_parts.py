@@ -296,3 +296,28 @@ def test_canonical_index_does_not_depend_on_the_order_pagefind_wrote():
     for name, digest in meta[3]:
         values = searchindex.read_chunk(a_write[f"filter/{digest}.pf_filter"])[1]
         assert [v[0] for v in values] == ["High", "Low"]
+
+
+def test_the_term_scanner_finds_what_testing_every_word_would():
+    """The glossary linker finds a text's candidate terms in one regular-expression pass; it
+    must find exactly the terms whose trigger words (any case) or abbreviations (their case)
+    the text contains, overlapping ones included."""
+    import random
+
+    from ldn_site import glossary as g
+
+    def by_testing_every_word(text):
+        low = text.lower()
+        return tuple(i for i, t in enumerate(g.LINKED_TERMS)
+                     if (t.pattern and any(w in low for w in g.TRIGGERS[t.anchor]))
+                     or any(a in text for a in g._ABBR_TRIGGERS[t.anchor]))
+
+    words = [w for t in g.LINKED_TERMS if t.pattern for w in g.TRIGGERS[t.anchor]]
+    words += [a for found in g._ABBR_TRIGGERS.values() for a in found]
+    words += ["the", "pain", "or", "OR", "Randomized", " "]
+    rng = random.Random(20261202)
+    for _ in range(5000):
+        text = "".join(rng.choice(words) + rng.choice(["", " ", "-", "s "])
+                       for _ in range(rng.randint(1, 8)))
+        text = text.upper() if rng.random() < 0.2 else text
+        assert g._candidates(text) == by_testing_every_word(text), text
