@@ -134,3 +134,13 @@ def _children(pid: int) -> list[int]:
             except (OSError, ValueError, IndexError):
                 pass
     return found
+
+
+def test_the_benchmark_reports_no_memory_where_there_is_no_proc(monkeypatch):
+    real_isdir = os.path.isdir
+    monkeypatch.setattr(os.path, "isdir", lambda p: False if p == "/proc" else real_isdir(p))
+    assert benchmark.tree_memory_kb(os.getpid()) == (0, 0)
+    monkeypatch.undo()
+    if sys.platform.startswith("linux"):
+        rss, pss = benchmark.tree_memory_kb(os.getpid())
+        assert rss > 0 and pss > 0
