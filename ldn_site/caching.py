@@ -57,14 +57,14 @@ def _package_digest() -> hashlib._Hash:
 _PACKAGE: list = []  # the package digest, worked out once per process
 
 
-def code_stamp(templates: dict[str, str]) -> str:
+def code_stamp(templates: dict[str, str | bytes]) -> str:
     """Changes whenever the same content could be built differently: any file of the package,
     any template or static file (``templates``, as loaded), a library or Python version."""
     if not _PACKAGE:
         _PACKAGE.append(_package_digest())
     digest = _PACKAGE[0].copy()
     for name, text in sorted(templates.items()):
-        data = text.encode("utf-8")
+        data = text if isinstance(text, bytes) else text.encode("utf-8")
         digest.update(f"templates/{name}\0{len(data)}\0".encode())
         digest.update(data)
     return digest.hexdigest()

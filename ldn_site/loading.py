@@ -40,6 +40,11 @@ CLAIMS_DIR = "claims"
 SOURCES_DIR = "sources"
 TEMPLATES_DIR = "templates"
 BIB_FILE = "sources/references.bib"
+STATIC_DIR = "templates/static"
+# Static files that are not text, by extension: read as bytes and never decoded (a social
+# card is a PNG). Listed rather than guessed, so a mis-encoded stylesheet is still reported.
+BINARY_STATIC = frozenset({".png", ".jpg", ".jpeg", ".gif", ".webp", ".ico", ".woff",
+                           ".woff2"})
 
 # bibtexparser logs every broken block to stderr through logging's last-resort handler; the
 # same problem is reported here as a located diagnostic, and only the CLI may print.
@@ -156,11 +161,17 @@ def _read_bytes(root: str, rel: str) -> bytes:
     return data
 
 
-def _read_text(root: str, rel: str, diags: list) -> str | None:
+def _read_file(root: str, rel: str, diags: list) -> bytes | None:
     try:
-        data = _read_bytes(root, rel)
+        return _read_bytes(root, rel)
     except _Refused as exc:
         diags.append(error(rel, 1, exc.code, exc.message))
+        return None
+
+
+def _read_text(root: str, rel: str, diags: list) -> str | None:
+    data = _read_file(root, rel, diags)
+    if data is None:
         return None
     try:
         return data.decode("utf-8")
@@ -369,11 +380,12 @@ def _bibtex_reason(block) -> str:
     return lines[0] if lines else "syntax error"
 
 
-def load_templates(root: str, diags: list) -> dict[str, str]:
+def load_templates(root: str, diags: list) -> dict[str, str | bytes]:
     """Every file below templates/ by its path there (static files included), read under the
     same rules as content: a link out of the repository, a pipe or a device is reported, and
-    so never published."""
-    templates: dict[str, str] = {}
+    so never published. A static image or font (``BINARY_STATIC``) is kept as bytes, to be
+    published byte for byte; every other file is UTF-8 text."""
+    templates: dict[str, str | bytes] = {}
     try:
         base = _regular_folder(root, TEMPLATES_DIR)
     except _Refused as exc:
@@ -391,7 +403,9 @@ def load_templates(root: str, diags: list) -> dict[str, str]:
                                    "read without following linked folders"))
         for name in sorted(filenames):
             rel = _template_rel(base, dirpath, name)
-            text = _read_text(root, rel, diags)
+            binary = (rel.startswith(STATIC_DIR + "/")
+                      and os.path.splitext(name)[1].lower() in BINARY_STATIC)
+            text = (_read_file if binary else _read_text)(root, rel, diags)
             if text is not None:
                 templates[rel[len(TEMPLATES_DIR) + 1:]] = text
     return templates

@@ -451,7 +451,7 @@ class Content:
     bib: dict[str, BibEntry]
     bib_path: str
     bib_text: str
-    templates: dict[str, str]
+    templates: dict[str, str | bytes]  # static images as bytes
     # Ids of files that exist but could not be loaded: their own errors are already reported,
     # so references to them must not be reported again as dangling.
     broken_claims: set[str] = field(default_factory=set)

@@ -334,15 +334,17 @@ def _render_one(env, views: SiteViews, page: Page) -> tuple[str | None, list]:
 
 # --- files ------------------------------------------------------------------------------------
 
-def write_files(folder: str, files: dict[str, str | Iterable[str]]) -> int:
-    """Write generated files given as {path: text} into ``folder``, a text being one string or
-    pieces written as they are made (the open data of a large site is never whole in memory)."""
+def write_files(folder: str, files: dict[str, str | bytes | Iterable[str]]) -> int:
+    """Write generated files given as {path: text} into ``folder``, a text being one string,
+    bytes (a static image) or pieces written as they are made (the open data of a large site
+    is never whole in memory)."""
     for path, text in sorted(files.items()):
         target = os.path.join(folder, path)
         os.makedirs(os.path.dirname(target), exist_ok=True)
         # newline="" keeps the text's own line ends (the CSV's are CRLF by its standard).
-        with open(target, "w", encoding="utf-8", newline="") as f:
-            f.writelines((text,) if isinstance(text, str) else text)
+        with (open(target, "wb") if isinstance(text, bytes) else
+              open(target, "w", encoding="utf-8", newline="")) as f:
+            f.writelines((text,) if isinstance(text, (str, bytes)) else text)
     return len(files)
 
 

@@ -19,7 +19,9 @@ import pytest
 
 from conftest import REPO, read_tree
 from ldn_site import metadata, pipeline
+from ldn_site.views.cards import NOT_ADVICE
 from test_disclaimer import assert_carries_disclaimer
+from test_social_cards import read_png
 
 FIXTURE = REPO / "tests" / "browser" / "site"
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -93,8 +95,15 @@ def check_txt(rel: str, data: bytes, text: str, page_text: str) -> None:
     assert lines[lines.index(f"# {text}") + 1] == "User-agent: *", rel
 
 
+def check_png(rel: str, data: bytes, text: str, page_text: str) -> None:
+    """A social card is a picture of a few words, too small for the whole text: it shows
+    "Not medical advice", as its alt text (stored in the PNG) says; the page it stands for
+    carries the rest."""
+    assert read_png(data)[2]["Description"].endswith(f" {NOT_ADVICE}."), rel
+
+
 CHECKS = {".html": check_html, ".json": check_json, ".csv": check_csv, ".xml": check_xml,
-          ".txt": check_txt}
+          ".txt": check_txt, ".png": check_png}
 
 
 def assert_every_output_carries(files: dict[str, bytes], text: str, page_text: str) -> dict:

@@ -3,7 +3,8 @@
 Owns the list of pages a site has and the dispatch from a page's kind to the module that
 builds its context: ``home`` (the evidence map), ``claim``, ``source``, ``listings`` (all
 claims, topics, bibliography), ``guides`` (methodology, glossary, search, disclaimer, 404) and
-``data`` (sitemap, robots.txt, feed, open data), all on the shared pieces of ``common``.
+``data`` (sitemap, robots.txt, feed, open data), all on the shared pieces of ``common``
+(and ``cards``, the social cards every page names).
 ``SiteViews`` is the one entry point the pipeline uses. Everything a page shows that has to be
 computed is computed there, with grades already worked out; templates only loop and test.
 Pure: takes the validated content and returns plain values; Markdown goes through the

@@ -27,10 +27,12 @@ from ldn_site.glossary import (HEADER_TERMS, TermLinker, abbreviation, domain_ur
                               term_url)
 from ldn_site.grading import Grade
 from ldn_site.model import Claim
+from ldn_site.views.cards import claim_card_image
 from ldn_site.views.common import (Page, Site, absolute, article_origin, article_publisher,
                                    article_work, base_context, certainty_view, claim_card,
-                                   excerpt_view, framed_title, md_html, one_line, publisher,
-                                   sorted_cards, source_label, source_link, term_view, web_page)
+                                   excerpt_view, framed_title, image_view, md_html, one_line,
+                                   publisher, sorted_cards, source_label, source_link,
+                                   term_view, web_page)
 
 # Sources whose effects are pooled estimates of several studies (drawn as diamonds).
 POOLED_KINDS = frozenset({"systematic-review-rcts", "systematic-review"})
@@ -48,7 +50,8 @@ def view_claim(site: Site, page: Page) -> dict:
         articles.setdefault(ref.partition("#")[0], []).append(excerpt_view(site, ref))
     title, description = framed_title(card), framed_description(card)
     graph = build_claim_graph(site, page, claim, card, articles, title, description)
-    ctx = base_context(site, page.path, title, description, "claim", "article", graph)
+    ctx = base_context(site, page.path, title, description, "claim", "article", graph,
+                       rating_card(site, card))
     rob_rows = list_rob_rows(site, claim)
     # The linker links each term's first mention, so texts go through it in page order.
     statement_html = Markup(linker(escape(claim.statement)))
@@ -119,6 +122,12 @@ def review_view(site: Site, page: Page, claim: Claim, card: dict) -> dict:
         "search_meta": [f"verdict:{card['verdict']['label']}",
                         f"certainty:{card['certainty']['label']}"],
     }
+
+
+def rating_card(site: Site, card: dict) -> dict:
+    """The social card of the claim's verdict and certainty (or documentation)."""
+    return image_view(site.config, claim_card_image(card["verdict"]["value"],
+                                                    card["certainty"]["value"]))
 
 
 def framed_description(card: dict) -> str:

@@ -6,9 +6,9 @@ addresses of claim, source, topic and excerpt pages, the labels and symbols of t
 vocabulary's terms, the pieces many pages show (a claim's card, a source's link, an excerpt,
 a claim framed as a claim with its verdict), the queries more than one page type asks (latest
 reviews, an article's claims, verdict counts) and the base context every page gets
-(navigation, canonical address, JSON-LD, the site's title and disclaimer). It must not build
-a whole page's context (each page type has its own module) nor do any I/O; Markdown goes
-through the renderer the ``Site`` holds.
+(navigation, canonical address, social card, JSON-LD, the site's title and disclaimer). It
+must not build a whole page's context (each page type has its own module) nor do any I/O;
+Markdown goes through the renderer the ``Site`` holds.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from ldn_site.glossary import GLOSSARY_URL, kind_url
 from ldn_site.grading import Grade
 from ldn_site.markup import MarkdownRenderer
 from ldn_site.model import Config, Content
+from ldn_site.views.cards import site_card
 
 VERDICT_ORDER = {t.value: i for i, t in enumerate(v.VERDICTS)}
 CERTAINTY_RANK = {level: i for i, level in enumerate(v.CERTAINTY_LEVELS)}
@@ -112,7 +113,15 @@ def make_site_view(c: Config, md: MarkdownRenderer) -> dict:
             "maintainers": [{"name": m.name, "role": m.role or ""} for m in c.maintainers],
             "topics": [{"value": t.value, "label": t.label, "url": topic_url(t.value)}
                        for t in v.TOPICS],
-            "glossary_url": GLOSSARY_URL, "feed_url": "feed.xml"}
+            "glossary_url": GLOSSARY_URL, "feed_url": "feed.xml",
+            "og_image": image_view(c, site_card(c))}
+
+
+def image_view(c: Config, card: dict) -> dict:
+    """A social card as the page's metadata gives it: an absolute address, as Open Graph
+    requires, its size and its alt text."""
+    return {"url": c.base_url + card["file"], "width": card["width"],
+            "height": card["height"], "alt": card["alt"]}
 
 
 # --- addresses -----------------------------------------------------------------------------
@@ -339,13 +348,15 @@ def list_article_claims(site: Site, key: str) -> list[str]:
 # --- what every page gets ------------------------------------------------------------------
 
 def base_context(site: Site, path: str, title: str, description: str, kind: str = "page",
-                 og_type: str = "website", graph: list[dict] | None = None) -> dict:
+                 og_type: str = "website", graph: list[dict] | None = None,
+                 image: dict | None = None) -> dict:
     depth = path.count("/")
     url = absolute(site, path)
     if graph is None:
         graph = [web_page(site, "WebPage", path, title, description)]
     return {"root": "../" * depth, "path": path, "page_kind": kind, "title": title,
             "description": one_line(description), "canonical": url, "og_type": og_type,
+            "og_image": image or site.view["og_image"],
             "noindex": False, "search_indexed": kind in SEARCH_INDEXED,
             "json_ld": Markup(metadata.json_ld(graph)),
             "nav": [{"url": u, "label": label, "current": u == path} for u, label in NAV],
