@@ -3,7 +3,10 @@ controls, built by the real pipeline and loaded in Chromium.
 
 Every free-text field of the content model (found from the model itself, so that a new field
 cannot go untested), the URL fields, the BibTeX fields the site shows and the site settings
-receive each vector. A vector carries a probe with a number naming its vector and field: half
+receive each vector. The fields that are not free text (a choice, an id or reference, a date, a
+number: ``CONSTRAINED`` says which and why) are shown to refuse every vector as the schema
+reads them, and hold a value it allows, so that the parts of the pages that show them are
+built and loaded too. A vector carries a probe with a number naming its vector and field: half
 call ``alert(n)`` (caught as a dialog), half call ``__xss(n)`` (a binding Playwright puts on
 every window and frame). Every page of the built site is loaded, search included; an
 execution, or live markup left in the page (an event-handler attribute, an injected script, a
@@ -18,6 +21,7 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import glob
 import html
 import os
 import shutil
@@ -33,8 +37,10 @@ require_chromium()
 from hostile import ci_only, note, tally  # noqa: E402
 from ldn_site import pipeline, rendering  # noqa: E402
 from ldn_site.markup import find_unsafe_links  # noqa: E402
-from ldn_site.model import Claim, Config, Source  # noqa: E402
+from ldn_site.model import Claim, Config, Source, is_language_tag  # noqa: E402
+from ldn_site.schema import _convert_scalar as convert_scalar  # noqa: E402
 from ldn_site.schema import _unwrap_optional, fields_of  # noqa: E402
+from ldn_site.yamlnodes import SCALAR, Node  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
@@ -124,35 +130,93 @@ def fill(vector: int, field: int, url: str = "", bib: bool = False) -> str:
 
 # --- the fields ------------------------------------------------------------------------------
 
-def model_text_fields(markdown_only: bool = False) -> set[str]:
-    """Every field of a claim, a source and site.yaml that holds text a contributor writes
-    freely (not a choice, id, date or digest), as Class.path; or only the Markdown ones."""
-    out = set()
+MODELS = ((Claim, "claims/*.yaml"), (Source, "sources/*.yaml"), (Config, "site.yaml"))
+
+
+def field_types(cls):
+    """(name, type, metadata, whether a list) for each field of ``cls``; a list's type is
+    its items' type, an optional field's the type it holds."""
+    for name, tp, meta, _ in fields_of(cls):
+        tp, _ = _unwrap_optional(tp)
+        many = typing.get_origin(tp) is list
+        yield name, typing.get_args(tp)[0] if many else tp, meta, many
+
+
+def model_fields() -> dict[str, tuple[type, dict]]:
+    """Every field of a claim, a source and site.yaml that a contributor writes, as Class.path
+    (``[]`` after a list), with its type and its metadata."""
+    out = {}
 
     def walk(cls, prefix):
-        for name, tp, meta, _ in fields_of(cls):
-            tp, _ = _unwrap_optional(tp)
-            if typing.get_origin(tp) is list:
-                (tp,) = typing.get_args(tp)
-                name += "[]"
-            path = f"{prefix}.{name}"
+        for name, tp, meta, many in field_types(cls):
+            path = f"{prefix}.{name}" + ("[]" if many else "")
             if dataclasses.is_dataclass(tp):
                 walk(tp, path)
-            elif tp is str and not meta.get("choices") and not meta.get("date") and \
-                    (not meta.get("pattern") or meta["pattern"].startswith("^https?")) and \
-                    (meta.get("markdown") or not markdown_only):
-                out.add(path)
+            else:
+                out[path] = (tp, meta)
 
-    for cls in (Claim, Source, Config):
+    for cls, _ in MODELS:
         walk(cls, cls.__name__)
     return out
 
 
-# Fields that never reach a page as text, and why.
+def written_fields(folder: str) -> set[str]:
+    """The fields (named as by ``model_fields``) that the content files in ``folder`` give a
+    value."""
+    out = set()
+
+    def walk(cls, data, prefix):
+        for name, tp, _, many in field_types(cls):
+            if name in data:
+                path = f"{prefix}.{name}" + ("[]" if many else "")
+                for value in data[name] if many else [data[name]]:
+                    if dataclasses.is_dataclass(tp):
+                        walk(tp, value, path)
+                    else:
+                        out.add(path)
+
+    for cls, pattern in MODELS:
+        for path in glob.glob(os.path.join(folder, pattern)):
+            with open(path, encoding="utf-8") as f:
+                walk(cls, yaml.safe_load(f), cls.__name__)
+    return out
+
+
+def why_not_free_text(tp: type, meta: dict) -> str:
+    """Why the schema lets no vector into a field (checked, vector by vector, in the first
+    test), or "" for free text. A URL's pattern is free text: https:// then anything but a
+    space."""
+    if tp is not str:
+        kind = {int: "a whole number", float: "a number", bool: "true or false"}[tp]
+        return f"{kind}: the schema refuses any other text"
+    if meta.get("choices"):
+        return "one of a fixed list of words"
+    if meta.get("date"):
+        return "a date, YYYY-MM-DD"
+    if meta.get("pattern") and not meta["pattern"].startswith("^https?"):
+        return f"an id, reference, code or digest matching {meta['pattern']}"
+    return ""
+
+
+MODEL_FIELDS = model_fields()
+# The fields that are not free text, and why; the sites below give each a value the schema
+# allows, so that the parts of the pages that show them are built and loaded too.
+CONSTRAINED = {path: why for path, (tp, meta) in MODEL_FIELDS.items()
+               if (why := why_not_free_text(tp, meta))}
+
+
+def model_text_fields(markdown_only: bool = False) -> set[str]:
+    """Every field of a claim, a source and site.yaml that holds text a contributor writes
+    freely, as Class.path; or only the Markdown ones."""
+    return {path for path, (_, meta) in MODEL_FIELDS.items()
+            if path not in CONSTRAINED and (meta.get("markdown") or not markdown_only)}
+
+
+# Free text that gets no vector, and why.
 NOT_SHOWN = {"Config.output_dir": "a folder path, never shown",
              "Config.language": "validated as a BCP 47 tag, so it cannot hold markup"}
 URL_FIELDS = {"Source.verified_at[]": "https://example.org/",
-              "Config.base_url": "https://example.org/",
+              "Source.url": "https://example.org/", "Config.base_url": "https://example.org/",
               "BibTeX.url": "https://example.org/", "BibTeX.doi": "10.1000/"}
 BIB_FIELDS = ["author", "editor", "title", "journal", "booktitle", "organization", "institution",
               "howpublished", "publisher", "year", "volume", "number", "edition", "pages",
@@ -190,6 +254,28 @@ class Fields:
         return text
 
 
+def arms(counted: str) -> dict:
+    """Events in each group: the ``counted`` one as events of a total, the other as a
+    percentage (both are shown). A new mapping each time: PyYAML would write a shared one as
+    an anchor, which is refused."""
+    other = "comparator" if counted == "intervention" else "intervention"
+    return {counted: {"events": 4, "total": 20}, other: {"percent": 40.0}}
+
+
+def effect(f: Fields, counted: str, **numbers) -> dict:
+    """A numeric effect with the groups it compares and the events in each (``counted``
+    as events of a total, the other as a percentage)."""
+    return {"outcome": f("Claim.evidence[].effect.outcome"), **numbers, "n": 40,
+            "intervention": f("Claim.evidence[].effect.intervention"),
+            "comparator": f("Claim.evidence[].effect.comparator"), "arms": arms(counted)}
+
+
+def side_effect(f: Fields, ref: str, counted: str) -> dict:
+    return {"effect": f("Claim.side_effects[].effect"),
+            "frequency": f("Claim.side_effects[].frequency"), "source": ref,
+            "arms": arms(counted)}
+
+
 def claim_a(v: int, f: Fields) -> dict:
     """A claim on randomized evidence using every optional part of a claim."""
     down = {d: {"rating": "serious", "reason": f(f"Claim.grading.{d}.reason")}
@@ -199,19 +285,18 @@ def claim_a(v: int, f: Fields) -> dict:
         "title": f("Claim.title"), "statement": f("Claim.statement"), "topic": "efficacy",
         "verdict": "mixed",
         "evidence": [{"source": f"t{v}", "finding": f("Claim.evidence[].finding"),
-                      "direction": "supports", "excerpts": [f"t{v}#e1"],
-                      "effect": {"outcome": f("Claim.evidence[].effect.outcome"),
-                                 "measure": "SMD", "value": -0.5, "ci_low": -0.9,
-                                 "ci_high": -0.1, "n": 40}}],
-        "grading": down, "summary": f("Claim.summary"),
+                      "direction": "supports", "excerpts": [f"t{v}#e1", f"t{v}#e2"],
+                      "effect": effect(f, "intervention", measure="RR", value=0.5, ci_low=0.3,
+                                       ci_high=0.9, better="lower")}],
+        "grading": down, "summary": f("Claim.summary"), "question": f("Claim.question"),
+        "plain_reading": f("Claim.plain_reading"),
         "reviewed": {"date": "2026-01-15", "reviewer": f("Claim.reviewed.reviewer")},
         "dose": {"min_mg": 1.5, "max_mg": 4.5, "timing": f("Claim.dose.timing"),
                  "duration": f("Claim.dose.duration")},
         "mechanism": {"pathway": f("Claim.mechanism.pathway"), "status": "hypothesis"},
-        "side_effects": [{"effect": f("Claim.side_effects[].effect"),
-                          "frequency": f("Claim.side_effects[].frequency"),
-                          "source": f"t{v}#e1"}],
-        "origin": f("Claim.origin"), "seen_in": [f"a{v}#e1"], "related": [f"c{v}-b"],
+        "side_effects": [side_effect(f, f"t{v}#e1", "comparator")],
+        "origin": f("Claim.origin"), "seen_in": [f"a{v}#e1", f"a{v}#e2"],
+        "related": [f"c{v}-b", f"c{v}-c"], "kind": "effect",
     }
 
 
@@ -225,34 +310,66 @@ def claim_b(v: int, f: Fields) -> dict:
     return {"title": f("Claim.title"), "statement": f("Claim.statement"), "topic": "safety",
             "verdict": "supported",
             "evidence": [{"source": f"o{v}", "finding": f("Claim.evidence[].finding"),
-                          "direction": "supports", "excerpts": [f"o{v}#e1"]}],
+                          "direction": "supports", "excerpts": [f"o{v}#e1"],
+                          "effect": effect(f, "comparator", measure="MD", value=1.5,
+                                           ci_low=0.5, ci_high=2.5, better="higher")}],
             "grading": up, "summary": f("Claim.summary"),
+            "side_effects": [side_effect(f, f"o{v}#e1", "intervention")],
             "reviewed": {"date": "2026-01-20", "reviewer": f("Claim.reviewed.reviewer")}}
 
 
-def study(f: Fields, kind: str) -> dict:
+def claim_c(v: int, f: Fields) -> dict:
+    """A factual claim: settled by a named authority, with no GRADE judgement, resting in part
+    on a study whose journal and DOI are unverified."""
+    return {"title": f("Claim.title"), "statement": f("Claim.statement"), "topic": "dose",
+            "verdict": "refuted", "kind": "factual", "authority": f("Claim.authority"),
+            "question": f("Claim.question"), "plain_reading": f("Claim.plain_reading"),
+            "evidence": [{"source": f"o{v}", "finding": f("Claim.evidence[].finding"),
+                          "direction": "contradicts", "excerpts": [f"o{v}#e2"]},
+                         {"source": f"u{v}", "finding": f("Claim.evidence[].finding"),
+                          "direction": "inconclusive", "excerpts": [f"u{v}#e1"]}],
+            "summary": f("Claim.summary"),
+            "reviewed": {"date": "2026-01-25", "reviewer": f("Claim.reviewed.reviewer")}}
+
+
+def excerpts(f: Fields) -> list[dict]:
+    """One quotation in English, one in another language with its translation."""
+    return [{"id": "e1", "text": f("Source.excerpts[].text"),
+             "locator": f("Source.excerpts[].locator")},
+            {"id": "e2", "text": f("Source.excerpts[].text"),
+             "locator": f("Source.excerpts[].locator"), "lang": "nb",
+             "translation": f("Source.excerpts[].translation")}]
+
+
+def study(f: Fields, kind: str, counted_as: str = "") -> dict:
+    """A primary study; ``counted_as``: the key of the study reporting on the same people."""
     record = {"kind": kind}
     for name in ("design", "population", "intervention", "dose", "duration", "comparator",
-                 "registration", "setting", "results", "conclusion", "limitations", "notes"):
+                 "registration", "trial_name", "setting", "results", "conclusion",
+                 "limitations", "notes"):
         record[name] = f(f"Source.{name}")
-    record["n"] = 40
+    record.update(n=40, population_group="fibromyalgia", dose_group="low")
     record["verified_at"] = [f("Source.verified_at[]")]
-    record["excerpts"] = [{"id": "e1", "text": f("Source.excerpts[].text"),
-                           "locator": f("Source.excerpts[].locator")}]
+    record["excerpts"] = excerpts(f)
     if kind == "randomized-trial":
         record["risk_of_bias"] = {"randomization": "low", "deviations": "low",
                                   "missing_data": "some-concerns", "measurement": "low",
                                   "reporting": "low", "overall": "some-concerns",
                                   "note": f("Source.risk_of_bias.note")}
+    if counted_as:
+        record.update(register=True, same_participants_as=counted_as)
+    if kind == "open-label-study":
+        record["unverified"] = ["journal", "doi"]
     return record
 
 
 def article(f: Fields) -> dict:
     return {"kind": "popular-article", "publisher": f("Source.publisher"),
             "interests": f("Source.interests"), "assessment": f("Source.assessment"),
+            "url": f("Source.url"), "site_name": f("Source.site_name"),
+            "published": "2025-06-01", "verified_at": [f("Source.verified_at[]")],
             "fulltext": {"file": f("Source.fulltext.file"), "sha256": "0" * 64},
-            "excerpts": [{"id": "e1", "text": f("Source.excerpts[].text"),
-                          "locator": f("Source.excerpts[].locator")}]}
+            "excerpts": excerpts(f)}
 
 
 def bib_entry(key: str, kind: str, f: Fields) -> str:
@@ -264,7 +381,10 @@ def site_settings(f: Fields) -> dict:
     return {"title": f("Config.title"), "base_url": f("Config.base_url") + "/",
             "description": f("Config.description"), "disclaimer": f("Config.disclaimer"),
             "maintainers": [{"name": f("Config.maintainers[].name"),
-                             "role": f("Config.maintainers[].role")}]}
+                             "role": f("Config.maintainers[].role")}],
+            "language": "en-GB", "output_dir": "_site", "review_max_age_days": 3650,
+            "key_messages": [{"claim": "drug-reduces-pain",
+                              "message": f("Config.key_messages[].message")}]}
 
 
 SAFE_SITE = {"title": "XSS test site", "base_url": "https://example.org/xss/",
@@ -289,24 +409,31 @@ class Written:
 
 
 def write_content_site(folder: str, vectors, keep_refused: bool = False) -> Written:
-    """A site with, for each vector, two claims, a trial, a cohort study and a popular
-    article (with their BibTeX entries), every contributor field holding that vector."""
+    """A site with, for each vector, three claims (graded on randomized and on observational
+    evidence, and factual), a trial, a cohort study (a later report on the trial's people), an
+    open-label study (unverified) and a popular article (with their BibTeX entries), every
+    contributor field holding that vector."""
     os.makedirs(os.path.join(folder, "claims"))
     os.makedirs(os.path.join(folder, "sources"))
     shutil.copytree(os.path.join(ROOT, "templates"), os.path.join(folder, "templates"))
-    dump(os.path.join(folder, "site.yaml"), SAFE_SITE)
+    # The home page's key messages show the claims of the first vectors as cards.
+    dump(os.path.join(folder, "site.yaml"),
+         dict(SAFE_SITE, key_messages=[{"claim": f"c{v}-a", "message": f"Message {v}."}
+                                       for v in list(vectors)[:5]]))
     written, bib = Written({}, []), []
     for v in vectors:
         f = Fields(v, keep_refused)
         for rel, record in ((f"claims/c{v}-a.yaml", lambda: claim_a(v, f)),
                             (f"claims/c{v}-b.yaml", lambda: claim_b(v, f)),
+                            (f"claims/c{v}-c.yaml", lambda: claim_c(v, f)),
                             (f"sources/t{v}.yaml", lambda: study(f, "randomized-trial")),
-                            (f"sources/o{v}.yaml", lambda: study(f, "cohort-study")),
+                            (f"sources/o{v}.yaml", lambda: study(f, "cohort-study", f"t{v}")),
+                            (f"sources/u{v}.yaml", lambda: study(f, "open-label-study")),
                             (f"sources/a{v}.yaml", lambda: article(f))):
             f.file = rel
             dump(os.path.join(folder, rel), record())
         bib += [bib_entry(f"t{v}", "article", f), bib_entry(f"o{v}", "article", f),
-                bib_entry(f"a{v}", "misc", f)]
+                bib_entry(f"u{v}", "article", f), bib_entry(f"a{v}", "misc", f)]
         written.names[v] = f.names
         written.refused += f.refused
     with open(os.path.join(folder, "sources", "references.bib"), "w", encoding="utf-8") as out:
@@ -420,11 +547,29 @@ def build(folder: str, out: str, search: bool) -> pipeline.BuildResult:
 
 def test_there_are_at_least_100_vectors_and_every_contributor_field_gets_them(tmp_path):
     assert XSS_VECTORS >= 100, XSS_VECTORS
-    names = write_content_site(str(tmp_path / "content"), range(1)).names[0]
-    names += write_settings_site(str(tmp_path / "settings"), 0).names[0]
+    content, settings = str(tmp_path / "content"), str(tmp_path / "settings")
+    names = write_content_site(content, range(1)).names[0]
+    names += write_settings_site(settings, 0).names[0]
     model = model_text_fields() - set(NOT_SHOWN)
     assert set(n for n in names if not n.startswith("BibTeX.")) == model
     assert {f"BibTeX.{name}" for name in BIB_FIELDS} <= set(names)
+    # The fields that are not free text hold a value the schema allows, so that what shows
+    # them is on the pages beside the vectors.
+    assert set(MODEL_FIELDS) - written_fields(content) - written_fields(settings) == set()
+
+
+def test_no_vector_fits_a_field_that_is_not_free_text():
+    """The fields set apart as not free text (CONSTRAINED, and the language tag in NOT_SHOWN)
+    refuse every vector, checked as the schema and validation check them."""
+    assert {"Claim.verdict", "Source.excerpts[].lang", "Source.n", "Source.register",
+            "Source.published", "Config.key_messages[].claim"} <= set(CONSTRAINED)
+    for path, why in sorted(CONSTRAINED.items()):
+        tp, meta = MODEL_FIELDS[path]
+        for v in range(len(VECTORS)):
+            text = fill(v, 0)
+            node = Node(SCALAR, 1, text, plain=True)
+            assert convert_scalar(node, tp, meta, "x.yaml", path, []) is None, (path, why, text)
+    assert not any(is_language_tag(fill(v, 0)) for v in range(len(VECTORS)))
 
 
 def test_markdown_links_with_unsafe_schemes_are_refused_at_their_line(tmp_path):
