@@ -28,6 +28,7 @@ from ldn_site.model import BibEntry, Claim, Source
 # is the same figure as "-0.34".
 _NUMBER = re.compile(r"\d{1,3}(?:[,\u202f\u00a0]\d{3})+(?![\d,])(?:\.\d+)?"
                      r"|\d+(?:[.,]\d+)?|(?<!\d)\.\d+")
+_DIGIT = re.compile(r"\d")  # most prose has none: no number to look for, no work to do
 # In a claim's own text a number glued to a word ahead of it is part of a name, not a figure:
 # NCT02806440, TLR4, IL-6, COVID-19, SF-36.
 _NAME_AHEAD = re.compile(r"[^\W\d_][-\u2010\u2011]?$")
@@ -74,25 +75,40 @@ def normalize_number(token: str) -> str:
     return f"{whole}.{fraction}" if fraction else whole
 
 
+def _without_links(text: str) -> str:
+    """The text with link targets and addresses blanked out, character for character (so
+    that positions stay), and without the work when there can be none: each holds a "/" or
+    starts with "<"."""
+    if "/" not in text and "<" not in text:
+        return text
+    return _LINK_TARGET.sub(lambda m: " " * len(m.group()), text)
+
+
 def numbers_in(text: str) -> set[str]:
     """Every number in a source's text, normalized; a number glued to letters counts too
     (the article texts run words together: "of4.5mg")."""
-    return {normalize_number(m.group()) for m in _NUMBER.finditer(_LINK_TARGET.sub(" ", text))}
+    if not _DIGIT.search(text):
+        return set()
+    return {normalize_number(m.group()) for m in _NUMBER.finditer(_without_links(text))}
 
 
 def claimed_numbers(text: str, cited_years: frozenset[str] = frozenset()) -> list[str]:
     """The figures a claim's text states, normalized, in order of appearance, without the
     numbers that are not claims about data (see the patterns above). ``cited_years`` are the
     years of the sources the claim cites: such a year written as a citation is left out."""
-    text = _LINK_TARGET.sub(lambda m: " " * len(m.group()), str(text))
-    text = _NOT_DATA.sub(lambda m: " " * len(m.group()), text)
+    if not _DIGIT.search(text):
+        return []
+    text = _NOT_DATA.sub(lambda m: " " * len(m.group()), _without_links(str(text)))
     skip = {m.start(1) for m in _LIST_NUMBER.finditer(text)}
     found = []
     for match in _NUMBER.finditer(text):
-        before = text[:match.start()]
-        if match.start() in skip or _NAME_AHEAD.search(before):
+        start, end = match.span()
+        # Only the few characters around a number decide; slicing the whole text before each
+        # number would make a long summary quadratic.
+        if start in skip or _NAME_AHEAD.search(text[max(0, start - 2):start]):
             continue
-        if match.group() in cited_years and _is_citation(before, text[match.end():]):
+        if match.group() in cited_years and \
+                _is_citation(text[max(0, start - 60):start], text[end:end + 80]):
             continue
         found.append(normalize_number(match.group()))
     return list(dict.fromkeys(found))
@@ -101,12 +117,12 @@ def claimed_numbers(text: str, cited_years: frozenset[str] = frozenset()) -> lis
 def _is_citation(before: str, after: str) -> bool:
     """Whether a year stands where a citation puts it: after a name, in parentheses of its
     own, or before the kind of study it names."""
-    name = _NAME_BEFORE.search(before[-60:])
+    name = _NAME_BEFORE.search(before)
     if name and name.group().strip(" ,(").split()[0] not in _DATE_WORDS:
         return True
     if before.rstrip().endswith("(") and after.lstrip().startswith(")"):
         return True
-    return bool(_STUDY_AFTER.match(after[:80]))
+    return bool(_STUDY_AFTER.match(after))
 
 
 def _record_numbers(source: Source, bib: BibEntry | None) -> set[str]:
