@@ -77,9 +77,9 @@ def normalize_number(token: str) -> str:
 
 def _without_links(text: str) -> str:
     """The text with link targets and addresses blanked out, character for character (so
-    that positions stay), and without the work when there can be none: each holds a "/" or
-    starts with "<"."""
-    if "/" not in text and "<" not in text:
+    that positions stay), and without the work when there can be none: a Markdown link
+    target follows "](", an autolink starts with "<", and an address or DOI holds a "/"."""
+    if "](" not in text and "<" not in text and "/" not in text:
         return text
     return _LINK_TARGET.sub(lambda m: " " * len(m.group()), text)
 
