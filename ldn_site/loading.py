@@ -472,10 +472,12 @@ def load_content(root: str, with_templates: bool = True) -> tuple[Content, list[
     sources = load_sources(root, diags, broken_sources)
     bib_text, bib = load_bibliography(root, diags)
     templates = load_templates(root, diags) if with_templates else {}
+    failed = {d.path for d in diags if d.severity == "error"}
     content = Content(root=root, config=config, claims=claims, sources=sources, bib=bib,
                       bib_path=BIB_FILE, bib_text=bib_text, templates=templates,
                       broken_claims=broken_claims, broken_sources=broken_sources,
-                      broken_bib=not bib)
+                      broken_bib=not bib,
+                      flawed_sources={k for k, s in sources.items() if s.path in failed})
     return content, diags
 
 

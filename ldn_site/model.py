@@ -382,7 +382,8 @@ class Claim:
                                      "the US prescribing information on DailyMed.")
     plain_reading: str | None = optional(
         "One plain sentence, in your own words, on what the verdict means and what it does not "
-        "mean, for claims whose verdict could read like advice. Shown beside the verdict.")
+        "mean, for claims whose verdict could read like advice, or whose verdict and certainty "
+        "read against each other (then it speaks of the certainty). Shown beside the verdict.")
     id: str = internal("")
     path: str = internal("")
     line: int = internal()
@@ -459,6 +460,9 @@ class Content:
     # The bibliography is missing or holds no entry (reported once, at the .bib file): no
     # citation of a BibTeX key can be checked, and none is reported as unknown.
     broken_bib: bool = False
+    # Keys of sources read with errors (a field of the wrong type is left out): what they
+    # hold is incomplete, so a rule that looks for a value in them would report its absence.
+    flawed_sources: set[str] = field(default_factory=set)
 
 
 _INTERN_LIMIT = 64  # ids, references and terms repeat across files; long prose does not

@@ -5,8 +5,9 @@ page's key messages), id uniqueness, the use of each source kind and of the part
 the rules of the two kinds of claim (effect claims are graded, factual claims name their
 authority and carry no GRADE judgement), plausible effect sizes, unsafe links in Markdown, the
 BibTeX fields a page turns into links or citations (url, doi, names), review age, the site
-settings (a disclaimer a reader can see, a BCP 47 language tag), and the grading of each claim
-through ``grading``. Pure: takes the loaded ``Content`` and returns the grades with
+settings (a disclaimer a reader can see, a BCP 47 language tag), the grading of each claim
+through ``grading``, and the reviewing rules of ``auditing`` (numbers with a home, verdict and
+certainty pairs). Pure: takes the loaded ``Content`` and returns the grades with
 diagnostics; it reads no files (full texts are passed in) and prints nothing.
 """
 
@@ -19,6 +20,7 @@ import re
 from html.parser import HTMLParser
 
 from ldn_site import vocabulary as v
+from ldn_site.auditing import check_numbers, check_verdict_pairs
 from ldn_site.citations import entry_problems
 from ldn_site.diagnostics import Diagnostic, did_you_mean, error, warning
 from ldn_site.grading import Grade, grade_claim
@@ -107,6 +109,10 @@ def validate_content(content: Content, today: datetime.date | None = None,
                     diags.append(warning(source.path, ex.line, "unreviewed-excerpt",
                                          f"excerpt '{key}#{ex.id}' is not in any claim's "
                                          "seen_in", ex.col))
+    diags.extend(check_numbers(content.claims, sources, content.bib,
+                               frozenset(content.flawed_sources)))
+    diags.extend(check_verdict_pairs(content.claims,
+                                     {cid: grade.certainty for cid, grade in grades.items()}))
     _check_key_messages(content, claim_ids, diags)
     if content.config is not None:
         _check_config(content.config, diags)

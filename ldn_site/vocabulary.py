@@ -91,11 +91,12 @@ VERDICT_RULE = (
     "change it, with one exception: evidence of very low certainty cannot settle a claim, so "
     "a claim resting only on such evidence is unsupported. A supported or refuted verdict at "
     "low certainty means that the better evidence points that way but new trials could "
-    "overturn it; the claim's summary says so. An unsupported verdict at moderate or high "
-    "certainty means that good evidence does not bear directly on the claim, which is a "
-    "reason to rate it down for indirectness, so the claim's summary explains the "
-    "combination. A mixed verdict at high certainty usually marks a claim that should have "
-    "been split.",
+    "overturn it; the claim's summary says so. Three pairs read against each other, and "
+    "usually one of the two ratings is wrong: refuted at low certainty (a reader may take the "
+    "claim to be nearly right), unsupported at moderate or high certainty (good evidence that "
+    "does not bear directly on the claim is a reason to rate it down for indirectness) and "
+    "mixed at high certainty (usually a claim that should have been split). Where such a pair "
+    "is right, the plain reading beside the verdict says why.",
 )
 
 DIRECTIONS = (

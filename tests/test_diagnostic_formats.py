@@ -96,7 +96,7 @@ def test_github_format_without_a_line_and_with_escapes(make_site, monkeypatch):
     claim = site / "claims" / "drug-reduces-pain.yaml"
     claim.write_text(claim.read_text("utf-8").replace(
         "summary: One small trial suggests the drug **reduces pain**.",
-        "summary: \"A [100%](java&#10;script:alert(1)) cure.\""), "utf-8")
+        "summary: \"A [total](java&#10;script:alert(1)) cure.\""), "utf-8")
     monkeypatch.chdir(site)
     result = run_cli("check", "--format", "github")
     assert result.stdout.splitlines() == [

@@ -219,7 +219,12 @@ CASES = [
     ("article-origin-on-a-study", [
         f"{TRIAL}:7: error: published: for popular articles only; where a study or document "
         "was published belongs in its BibTeX entry [invalid-value]"]),
+    # An open-label study starts low: one downgrade leaves the supported claim at very low.
     ("risk-of-bias-not-randomized", [
+        f"{CLAIM}:4:10: warning: verdict supported at very low certainty: very low certainty "
+        "cannot settle a claim, so the verdict is then unsupported; correct the verdict or the "
+        "grading, or say in plain_reading what this pair means (a sentence about the certainty) "
+        "[verdict-certainty]",
         f"{TRIAL}:9:3: error: risk_of_bias applies to randomized evidence only; this source is of "
         "kind open-label-study [invalid-value]"]),
     ("review-in-future", [
