@@ -50,9 +50,10 @@ def compute_coverage(content: Content, grades: dict[str, Grade]
     for topic in v.TOPICS:
         in_topic = [c for c in content.claims if c.topic == topic.value]
         verdicts = {t.value: sum(1 for c in in_topic if c.verdict == t.value) for t in v.VERDICTS}
-        certainty = {level: sum(1 for c in in_topic
-                                if c.id in grades and grades[c.id].certainty == level)
+        certainty = {level: sum(1 for c in in_topic if c.kind != "factual"
+                                and c.id in grades and grades[c.id].certainty == level)
                      for level in reversed(v.CERTAINTY_LEVELS)}
+        certainty["factual"] = sum(1 for c in in_topic if c.kind == "factual")
         topics.append(TopicRow(topic.value, len(in_topic), verdicts, certainty))
     return articles, topics
 
@@ -67,7 +68,8 @@ TOPIC_COLUMNS = (
     ("verdict", "what the evidence says about each claim: supported, mixed, unsupported or "
                 "refuted"),
     ("certainty", "how sure that evidence lets us be (GRADE, computed from the grading): "
-                  "high, moderate, low or very low"),
+                  "high, moderate, low or very low; factual claims (what a document states) "
+                  "have no certainty and are counted apart"),
 )
 
 
@@ -86,7 +88,7 @@ def format_coverage(articles: list[ArticleRow], topics: list[TopicRow]) -> str:
         lines.append(f"{a.key:<14}{a.excerpts:>8}{a.linked_excerpts:>10}{a.claims:>8}")
     lines.append(f"{'all articles':<14}{quoted:>8}{reviewed:>10}")
     verdict_names = [t.value for t in v.VERDICTS]
-    level_names = list(reversed(v.CERTAINTY_LEVELS))
+    level_names = list(reversed(v.CERTAINTY_LEVELS)) + ["factual"]
     lines += ["", "Claims by topic: their verdicts, and the certainty of their evidence",
               *_legend(TOPIC_COLUMNS), "",
               f"{'topic':<14}{'claims':>7} | " + " ".join(f"{n:>11}" for n in verdict_names)

@@ -63,7 +63,10 @@ class ClaimDiff:
                 "changes": [dataclasses.asdict(c) for c in self.changes]}
 
 
-def _certainty(grade: Grade | None) -> str:
+def _certainty(claim: Claim, grade: Grade | None) -> str:
+    """What readers see in place of a certainty: a factual claim has none."""
+    if claim.kind == "factual":
+        return "factual (no certainty)"
     return grade.certainty if grade else "not graded"
 
 
@@ -150,9 +153,9 @@ def compare_claim(old: Claim, old_grade: Grade | None, new: Claim,
     changes = []
     if old.verdict != new.verdict:
         changes.append(Change("verdict", "verdict", old.verdict, new.verdict))
-    if _certainty(old_grade) != _certainty(new_grade):
-        changes.append(Change("certainty", "certainty", _certainty(old_grade),
-                              _certainty(new_grade)))
+    if _certainty(old, old_grade) != _certainty(new, new_grade):
+        changes.append(Change("certainty", "certainty", _certainty(old, old_grade),
+                              _certainty(new, new_grade)))
     changes += _grading_changes(old, new)
     changes += _evidence_changes(old, new)
     for name in WORDING_FIELDS:
@@ -184,11 +187,11 @@ def diff_claims(old: Content, old_grades: dict[str, Grade], new: Content,
         elif a is None and b is not None:
             out.append(ClaimDiff(cid, "added", b.title, b.path, (
                 Change("verdict", "verdict", "", b.verdict),
-                Change("certainty", "certainty", "", _certainty(new_grades.get(cid))))))
+                Change("certainty", "certainty", "", _certainty(b, new_grades.get(cid))))))
         elif b is None:
             out.append(ClaimDiff(cid, "removed", a.title, a.path, (
                 Change("verdict", "verdict", a.verdict, ""),
-                Change("certainty", "certainty", _certainty(old_grades.get(cid)), ""))))
+                Change("certainty", "certainty", _certainty(a, old_grades.get(cid)), ""))))
         else:
             changes = compare_claim(a, old_grades.get(cid), b, new_grades.get(cid))
             if any(c.aspect in REVIEWED for c in changes) or (include_other and changes):

@@ -28,7 +28,7 @@ def test_coverage_says_what_each_number_means(make_site):
         "  claims     how many claims are filed under the topic"]
     efficacy = next(line for line in lines if line.startswith("efficacy"))
     assert efficacy.split() == ["efficacy", "1", "|", "1", "0", "0", "0", "|",
-                                "0", "1", "0", "0"]
+                                "0", "1", "0", "0", "0"]
     assert lines[-1] == ("1 of the 1 passage quoted from 1 article (100%) is reviewed in a "
                          "claim; 1 claim in all.")
 
@@ -49,5 +49,6 @@ def test_coverage_as_json_for_a_dashboard(make_site):
     assert efficacy == {"topic": "efficacy", "claims": 1,
                         "verdicts": {"supported": 1, "mixed": 0, "unsupported": 0,
                                      "refuted": 0},
-                        "certainty": {"high": 0, "moderate": 1, "low": 0, "very-low": 0}}
+                        "certainty": {"high": 0, "moderate": 1, "low": 0, "very-low": 0,
+                                      "factual": 0}}
     assert set(data["meaning"]["articles"]) == {"quoted", "reviewed", "claims"}
