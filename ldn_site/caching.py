@@ -83,7 +83,6 @@ class Store:
         self._pending: dict[str, str] = {}
         self._conn: sqlite3.Connection | None = None
         self._pid = -1
-        self.hits = self.misses = 0
 
     def key(self, namespace: str, source: str) -> str:
         digest = hashlib.sha256(f"{self.stamp}\0{namespace}\0".encode())
@@ -120,15 +119,11 @@ class Store:
                 row = None
             text = row[0] if row else None
         if text is None:
-            self.misses += 1
             return None
         try:
-            value = json.loads(text)
+            return json.loads(text)
         except ValueError:
-            self.misses += 1
             return None
-        self.hits += 1
-        return value
 
     def put(self, namespace: str, source: str, value) -> None:
         self._pending[self.key(namespace, source)] = json.dumps(value, ensure_ascii=False)
@@ -153,7 +148,8 @@ class Store:
 
     def close(self, save: bool = True) -> None:
         """Write the new entries out and drop those of other code stamps, which can never be
-        found again (unless not ``save``: a failed build keeps nothing); close the store."""
+        found again (unless not ``save``: a failed build adds no more, though the batches its
+        render runs wrote stay, as valid as any entry); close the store."""
         if save:
             self.flush()
             conn = self._connection()
@@ -170,7 +166,7 @@ class Store:
 
 
 class Namespace:
-    """One namespace of a store as a read-only mapping (for code that takes a dict of
+    """One namespace of a store, read through ``get`` (for code that takes a dict of
     earlier results, such as ``Citations``)."""
 
     def __init__(self, store: Store | None, namespace: str):
@@ -179,12 +175,3 @@ class Namespace:
     def get(self, source: str, default=None):
         value = self.store.get(self.namespace, source) if self.store is not None else None
         return default if value is None else value
-
-    def __contains__(self, source: str) -> bool:
-        return self.get(source) is not None
-
-    def __getitem__(self, source: str):
-        value = self.get(source)
-        if value is None:
-            raise KeyError(source)
-        return value

@@ -282,19 +282,6 @@ def _style() -> CitationStylesStyle:
     return CitationStylesStyle(STYLE_FILE, validate=False)
 
 
-def cache_stamp() -> str:
-    """Changes whenever a reference could be formatted differently: the style, this module
-    and the libraries that read the BibTeX and format it."""
-    from importlib import metadata  # imported here: it costs 40 ms, and only caches need it
-    with open(STYLE_FILE, "rb") as f:
-        style = hashlib.sha256(f.read()).hexdigest()[:16]
-    with open(__file__, "rb") as f:
-        code = hashlib.sha256(f.read()).hexdigest()[:16]
-    versions = "/".join(metadata.version(name)
-                        for name in ("citeproc-py", "bibtexparser", "pylatexenc"))
-    return f"{versions}/{style}/{code}"
-
-
 _DOUBLED = re.compile(r"([?!])\.(?=\s|$|<)")
 
 
@@ -312,8 +299,9 @@ class Citations:
     """Every reference of the bibliography, formatted once, looked up by BibTeX key.
 
     citeproc-py takes a few milliseconds per reference, so results can be kept between builds:
-    ``cache`` maps the digest of an item's CSL-JSON (plus the style and library version, see
-    ``cache_stamp``) to its formatted text, and ``added`` holds what this run formatted anew."""
+    ``cache`` maps the digest of an item's CSL-JSON to its formatted text (the pipeline's store,
+    whose code stamp covers the style, this module and the libraries), and ``added`` holds
+    what this run formatted anew."""
 
     def __init__(self, bib: dict[str, BibEntry], kinds: dict[str, str] | None = None,
                  cache: dict[str, str] | None = None):
@@ -328,8 +316,9 @@ class Citations:
                    .hexdigest() for key, item in items.items()}
         missing = []
         for key, digest in digests.items():
-            if digest in cache:
-                self._html[key] = self.entries[digest] = cache[digest]
+            known = cache.get(digest)
+            if known is not None:
+                self._html[key] = self.entries[digest] = known
             else:
                 missing.append(key)
         if not missing:

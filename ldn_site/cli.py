@@ -203,11 +203,15 @@ def main(ctx: click.Context) -> None:
                    "today). Reviews older than review_max_age_days in site.yaml are due.")
 @click.option("--strict", is_flag=True,
               help="Treat warnings as errors (exit 1 on any), as mkdocs build --strict does.")
+@click.option("--allow-outside", is_flag=True,
+              help="Let output_dir in site.yaml point outside the repository (as for build).")
 @output_options
-def check(root: str, texts: str | None, fmt: str, today: str | None, strict: bool) -> None:
+def check(root: str, texts: str | None, fmt: str, today: str | None, strict: bool,
+          allow_outside: bool) -> None:
     """Validate all content; list every problem, sorted, then a count."""
     _detail(f"repository root: {os.path.abspath(root)}")
-    result = pipeline.check_site(root, texts_dir=texts, today=_today(today))
+    result = pipeline.check_site(root, texts_dir=texts, today=_today(today),
+                                 allow_outside=allow_outside)
     diagnostics = _strictly(result.diagnostics) if strict else result.diagnostics
     quotes = (result.validated.quotes, texts) if texts else None
     _detail(_checked_counts(result.content))

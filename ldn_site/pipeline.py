@@ -2,9 +2,10 @@
 
 Owns the order of the stages and the writing of the site: pages are rendered into a staging
 folder (``publishing``), with the data files, the static files and the search index, and the
-folder is published only when all of it succeeded. Large sites are parsed and rendered on
-every core where that is safe (``workers``). A build whose inputs and code are exactly those
-of the site it finds published skips straight to the end (``caching`` keeps the record). It never prints and never picks exit codes: it returns results with their
+folder is published only when all of it succeeded. A large site is loaded in a child and its
+pages rendered on every core, where that is safe (``workers``). A build whose inputs and code
+are exactly those of the site it finds published skips straight to the end (``caching`` keeps
+the record). It never prints and never picks exit codes: it returns results with their
 diagnostics, and reports progress through the callback it is given.
 """
 
@@ -76,17 +77,17 @@ class _Stages:
 # --- check ----------------------------------------------------------------------------------
 
 def check_site(root: str, texts_dir: str | None = None, today: datetime.date | None = None,
-               with_output: bool = True) -> CheckResult:
+               with_output: bool = True, allow_outside: bool = False) -> CheckResult:
     """Everything ``build`` would refuse, without writing anything: the content, the output
-    folder (with ``with_output``), and the templates, compiled and tried on one page of each
-    type in memory."""
+    folder (with ``with_output``), and the templates, compiled and rendered in memory for
+    every page (a template may fail only on the pages that take one of its branches)."""
     today = today or loading.read_today()
     content, diags = loading.load_content(root)
     fulltexts = loading.load_fulltexts(texts_dir) if texts_dir else None
     validated = validate_content(content, today=today, fulltexts=fulltexts)
     diags += validated.diagnostics
     if with_output and content.config is not None:
-        unsafe = _check_output(root, content, None, False)
+        unsafe = _check_output(root, content, None, allow_outside)
         if unsafe is not None:
             diags.append(unsafe)
     if not has_errors(diags):
@@ -101,11 +102,8 @@ def _try_templates(content: Content, validated: Validated,
     diags = compile_templates(env, _page_templates(content))
     if diags:
         return diags
-    first_of_kind = {}
-    for page in views.pages():
-        first_of_kind.setdefault(page.kind, page)
     failures = []
-    for page in first_of_kind.values():
+    for page in views.pages():
         failures += _render_one(env, views, page)[1]
     return collate_failures(env, failures)
 
@@ -129,8 +127,13 @@ def build_site(root: str, output: str | None = None, *, use_cache: bool = True,
     site_key = _site_key(root, out, today, search) if store is not None else ""
     publishing.remove_leftovers(out)  # what killed builds left beside it
     result = BuildResult([], out)
+    # The shortcut for an unchanged site is taken only where the site may go now.
+    safe = config is not None and (publishing.check_output(root, out, None) is None
+                                   if output else publishing.check_output(
+                                       root, out, (config.path, config.output_line),
+                                       allow_outside) is None)
     try:
-        recorded = store.get("site", site_key) if store is not None else None
+        recorded = store.get("site", site_key) if store is not None and safe else None
         if recorded is not None and _still_published(out, recorded):
             return BuildResult([Diagnostic.from_dict(d) for d in recorded["diagnostics"]], out,
                                recorded["pages"], len(recorded["files"]),
@@ -149,7 +152,8 @@ def build_site(root: str, output: str | None = None, *, use_cache: bool = True,
 
 
 def _build(root: str, out: str, explicit: bool,
-           templates: tuple[dict[str, str], list[Diagnostic]], today: datetime.date, store: caching.Store | None, search: bool, jobs: int | None,
+           templates: tuple[dict[str, str], list[Diagnostic]], today: datetime.date,
+           store: caching.Store | None, search: bool, jobs: int | None,
            allow_outside: bool, progress: Progress) -> BuildResult:
     progress("load", 0, 1)
     processes = workers.count(jobs, _count_files(root))

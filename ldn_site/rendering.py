@@ -88,10 +88,8 @@ class ViewEnvironment(ImmutableSandboxedEnvironment):
         return super().getattr(obj, attribute)
 
 
-def make_environment(templates: dict[str, str],
-                     bytecode_cache: jinja2.BytecodeCache | None = None) -> jinja2.Environment:
-    """The environment for ``templates``; ``bytecode_cache`` (made by the pipeline, which
-    owns the files) keeps compiled templates between builds."""
+def make_environment(templates: dict[str, str]) -> jinja2.Environment:
+    """The sandboxed environment for ``templates`` (name -> source)."""
     def load(name: str):
         if name not in templates:
             return None
@@ -105,7 +103,6 @@ def make_environment(templates: dict[str, str],
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
-        bytecode_cache=bytecode_cache,
     )
 
 

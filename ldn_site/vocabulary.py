@@ -117,17 +117,18 @@ CLAIM_KINDS = (
          "named authority, with no GRADE certainty."),
 )
 
-# How a factual claim's verdict reads against its authority's record. Unsupported and refuted
-# both read "not documented"; the verdict beside it says which.
+# How a factual claim's verdict reads against its authority's record.
 DOCUMENTATION = (
     Term("documented", "Documented", "The record of the named authority states this.", "▣"),
     Term("partly-documented", "Partly documented", "The record of the named authority states "
          "part of this, but not all of it.", "◪"),
     Term("not-documented", "Not documented", "The record of the named authority does not state "
-         "this, or states otherwise.", "□"),
+         "this.", "□"),
+    Term("contradicted", "Contradicted", "The record of the named authority states the "
+         "opposite.", "⊠"),
 )
 DOCUMENTATION_BY_VERDICT = {"supported": "documented", "mixed": "partly-documented",
-                            "unsupported": "not-documented", "refuted": "not-documented"}
+                            "unsupported": "not-documented", "refuted": "contradicted"}
 
 @dataclass(frozen=True)
 class Kind:

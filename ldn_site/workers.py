@@ -53,7 +53,8 @@ def count(requested: int | None, items: int) -> int:
 
 
 def _ignore_interrupts() -> None:
-    """Workers leave Ctrl-C and SIGTERM to the parent, which stops them (and cleans up)."""
+    """Workers ignore Ctrl-C, which the parent handles (it stops them and cleans up), and
+    die at once on SIGTERM, with which it stops them."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
 

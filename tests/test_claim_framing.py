@@ -143,7 +143,8 @@ def test_the_evidence_map_legend_explains_the_symbols_of_factual_claims(pages):
     dots, so the legend above the map explains both."""
     legend = pages["index.html"].find("p", cls="legend").normalized_text()
     assert "Certainty: ●●●● High" in legend
-    assert "Factual claims: ▣ Documented, ◪ Partly documented, □ Not documented." in legend
+    assert ("Factual claims: ▣ Documented, ◪ Partly documented, □ Not documented, "
+            "⊠ Contradicted.") in legend
 
 
 # --- effect claims and factual claims ------------------------------------------------------

@@ -191,3 +191,15 @@ def test_the_fallback_without_an_atomic_exchange_publishes_the_same_site(make_si
     assert read_tree(out) == first
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
     assert os.path.isfile(out / publishing.MARKER)
+
+
+def test_an_unchanged_site_is_not_left_in_place_once_its_folder_is_refused(make_site,
+                                                                          tmp_path):
+    """The shortcut for an unchanged site must not skip the output check: a site built
+    outside the repository with --allow-outside is refused by a plain build."""
+    site = make_site("minimal")
+    line = set_output_dir(site, str(tmp_path / "outside"))
+    assert run_cli("build", "--root", site, "--no-search", "--allow-outside").exit_code == 0
+    assert run_cli("check", "--root", site, "--allow-outside").exit_code == 0
+    refused_at(run_cli("build", "--root", site, "--no-search"), f"site.yaml:{line}")
+    refused_at(run_cli("check", "--root", site), f"site.yaml:{line}")

@@ -82,3 +82,16 @@ def test_a_base_template_that_extends_itself_is_a_located_error(published):
     first = result.stdout.splitlines()[0]
     assert first.startswith("templates/base.html:") and "calls itself without end" in first
     assert read_tree(out) == before
+
+
+def test_check_finds_a_template_error_on_any_page_not_only_the_first_of_its_kind(make_site):
+    """A branch taken only by some claims (here: a factual claim's) fails in check too."""
+    site = make_site("claim-framing")
+    claim = site / "templates" / "claim.html"
+    text = claim.read_text("utf-8")
+    marker = "{% block content %}"
+    claim.write_text(text.replace(marker, marker + "{% if claim.id == 'drug-avoid-alcohol' %}"
+                                  "{{ claim.nosuchfield }}{% endif %}", 1), "utf-8")
+    result = run_cli("check", "--root", site)
+    assert result.exit_code == 1, result.output
+    assert "the page claims/drug-avoid-alcohol.html could not be rendered" in result.stdout

@@ -77,8 +77,10 @@ def group_by_topic_and_verdict(site: Site) -> dict[tuple[str, str], list[str]]:
 
 
 def pick_key_findings(site: Site) -> list[dict]:
-    """The efficacy claims with the most certain evidence first."""
-    key_ids = [cid for cid in site.graded if site.claims[cid].topic == "efficacy"]
+    """The efficacy claims about what LDN does (effect claims, not what a document says),
+    those with the most certain evidence first."""
+    key_ids = [cid for cid in site.graded if site.claims[cid].topic == "efficacy"
+               and site.claims[cid].kind != "factual"]
     return sorted((claim_card(site, cid) for cid in key_ids),
                   key=lambda k: (-k["certainty"]["rank"],
                                  VERDICT_ORDER[k["verdict"]["value"]], k["title"].lower(),
