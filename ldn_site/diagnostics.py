@@ -18,8 +18,9 @@ WARNING = "warning"
 
 @dataclass(frozen=True, order=True)
 class Diagnostic:
-    """One problem, located at ``path:line:col`` (1-based; a line of 0 means the whole file,
-    a column of 0 that the place has no column, such as a BibTeX entry or a template line)."""
+    """One problem, located at ``path:line:col`` (1-based; a line of 0 means the whole file or
+    folder, and is then left out of the location, a column of 0 that the place has no column,
+    such as a BibTeX entry or a template line)."""
 
     path: str
     line: int
@@ -30,6 +31,9 @@ class Diagnostic:
 
     @property
     def location(self) -> str:
+        # "path:0" would send an editor to a line that does not exist.
+        if self.line <= 0:
+            return _one_line(self.path)
         where = f"{_one_line(self.path)}:{self.line}"
         return f"{where}:{self.col}" if self.col > 0 else where
 

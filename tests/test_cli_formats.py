@@ -33,6 +33,16 @@ def test_github_annotations_escape_what_workflow_commands_need():
         "::error file=content/claims/x.yaml,line=2,title=ldn-site c::m"
 
 
+@pytest.mark.parametrize(("line", "col", "location"), [
+    (12, 5, "claims/x.yaml:12:5"),
+    (12, 0, "claims/x.yaml:12"),
+    (0, 0, "claims/x.yaml"),   # the whole file: no line an editor would look for in vain
+])
+def test_text_location_gives_the_line_and_column_that_exist(line, col, location):
+    d = error("claims/x.yaml", line, "c", "m", col)
+    assert d.format() == f"{location}: error: m [c]"
+
+
 def test_json_of_a_clean_site_and_its_exit_code(site):
     result = ldn_site("check", "--format", "json", cwd=site)
     assert result.returncode == 0

@@ -76,7 +76,7 @@ def test_root_option_wins_over_the_folder_found_upward(tmp_path):
 def test_without_a_site_yaml_upward_the_command_says_where_to_run(tmp_path):
     result = ldn_site("check", cwd=tmp_path)
     assert result.stdout.splitlines()[0] == (
-        "site.yaml:0: error: no site.yaml here: run ldn-site from the repository root "
+        "site.yaml: error: no site.yaml here: run ldn-site from the repository root "
         "[missing-config]")
     result = ldn_site("new", "claim", "drug-helps-sleep", cwd=tmp_path)
     assert result.returncode == 2

@@ -676,8 +676,9 @@ def parse_errors(output: str) -> set[tuple[str, int, str]]:
         where, sep, rest = line.partition(": error: ")
         if not sep:
             continue
-        located = re.fullmatch(r"(.*?):(\d+)(?::\d+)?", where)  # path:line, or path:line:col
-        found.add((located.group(1), int(located.group(2)), rest[rest.rindex("[") + 1:-1]))
+        # path:line, path:line:col, or the path alone for the whole file (line 0)
+        located = re.fullmatch(r"(.*?)(?::(\d+)(?::\d+)?)?", where)
+        found.add((located.group(1), int(located.group(2) or 0), rest[rest.rindex("[") + 1:-1]))
     return found
 
 

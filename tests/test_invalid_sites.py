@@ -230,7 +230,7 @@ CASES = [
     ("review-in-future", [
         f"{CLAIM}:24:3: error: reviewed.date 2026-03-01 is in the future [invalid-date]"]),
     ("missing-config", [
-        "site.yaml:0: error: no site.yaml here: run ldn-site from the repository root "
+        "site.yaml: error: no site.yaml here: run ldn-site from the repository root "
         "[missing-config]"]),
     ("invalid-utf8", [
         "claims/latin1.yaml:2: error: file is not valid UTF-8 [invalid-encoding]"]),
