@@ -92,17 +92,22 @@ def view_claim(site: Site, page: Page) -> dict:
         "related": sorted_cards(site, claim.related),
     })
     ctx.update(review_view(site, page, claim, card))
-    ctx["toc"] = [entry for entry in (
+    ctx["toc"] = list_toc(factual, bool(plots), bool(rob_rows), bool(articles))
+    return ctx
+
+
+def list_toc(factual: bool, plots: bool, rob_rows: bool, articles: bool) -> list[tuple]:
+    """The page's sections as (anchor, label, shown), those it has."""
+    return [entry for entry in (
         ("summary", "In short", True),
         ("findings", "Summary of findings", True),
-        ("effects", "Effect estimates", bool(plots)),
-        ("bias", "Risk of bias", bool(rob_rows)),
+        ("effects", "Effect estimates", plots),
+        ("bias", "Risk of bias", rob_rows),
         ("certainty", "How this was checked" if factual else "How certain is the evidence?",
          True),
         ("quotes", "What the sources say", True),
-        ("articles", "Articles making this claim", bool(articles)),
+        ("articles", "Articles making this claim", articles),
         ("review", "Review and citation", True)) if entry[2]]
-    return ctx
 
 
 def review_view(site: Site, page: Page, claim: Claim, card: dict) -> dict:
