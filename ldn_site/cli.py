@@ -14,6 +14,7 @@ import functools
 import json
 import os
 import re
+import shutil
 import signal
 import sys
 import time
@@ -284,8 +285,25 @@ def _report_build(result) -> None:
     for stage, seconds in result.timings.items():
         _detail(f"  {stage}: {seconds:.2f}s")
     index = os.path.join(where, "index.html")
-    _say(f"To look at it: `ldn-site serve` for a live preview, or open {index} in a browser "
-         "(search needs the site served over HTTP).")
+    _say(f"To look at it: `{_own_command()} serve` for a live preview, or open {index} in a "
+         "browser (search needs the site served over HTTP).")
+
+
+def _own_command() -> str:
+    """How to run ldn-site again from here: its name when the shell finds it, else the path it
+    was run by (`make site` runs .venv/bin/ldn-site, whose folder is not on PATH)."""
+    invoked = sys.argv[0] if sys.argv else ""
+    if os.path.splitext(os.path.basename(invoked))[0] != "ldn-site" or \
+            not os.path.isfile(invoked):
+        return "ldn-site"  # found on PATH, or run as python -m ldn_site
+    found = shutil.which("ldn-site")
+    if found and os.path.samefile(found, invoked):
+        return "ldn-site"
+    try:
+        relative = os.path.relpath(invoked)
+    except ValueError:  # on another drive (Windows)
+        return os.path.abspath(invoked)
+    return os.path.abspath(invoked) if relative.startswith("..") else relative
 
 
 class _Progress:

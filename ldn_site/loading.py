@@ -271,8 +271,11 @@ def _yaml_files(root: str, folder: str, diags: list) -> list[str] | None:
 
 def load_config(root: str, diags: list) -> Config | None:
     if not os.path.lexists(os.path.join(root, CONFIG_FILE)):
+        where = os.path.abspath(root) + ("" if os.path.isdir(root) else " (no such folder)")
         diags.append(error(CONFIG_FILE, 0, "missing-config",
-                           f"no {CONFIG_FILE} here: run ldn-site from the repository root"))
+                           f"no {CONFIG_FILE} in {where}: run ldn-site inside the repository "
+                           "(the folder holding site.yaml is found upward), or give that "
+                           "folder with --root"))
         return None
     config = _load_yaml(root, CONFIG_FILE, Config, diags)
     if config is not None:

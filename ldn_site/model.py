@@ -20,6 +20,24 @@ BIBKEY_PATTERN = r"^[a-z0-9][a-z0-9_-]*$"
 EXCERPT_REF_PATTERN = r"^[a-z0-9][a-z0-9_-]*#[a-z0-9]+(-[a-z0-9]+)*$"
 DATE_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
 URL_PATTERN = r"^https?://\S+$"
+BASE_URL_PATTERN = r"^https?://\S+/$"
+SHA256_PATTERN = r"^[0-9a-f]{64}$"
+EXCERPT_LANG_PATTERN = r"^[a-z]{2,3}(-[A-Za-z0-9]{1,8})*$"
+# What each pattern asks for, in words: contributors are not programmers, and a diagnostic
+# that quotes a regular expression tells them nothing.
+PATTERN_HELP = {
+    ID_PATTERN: "lowercase words of letters and digits joined by single hyphens, such as "
+                "ldn-reduces-pain",
+    BIBKEY_PATTERN: "a BibTeX key of lowercase letters, digits, '-' and '_', such as "
+                    "younger2013lowdose",
+    EXCERPT_REF_PATTERN: "a BibTeX key, '#' and an excerpt id, such as "
+                         "younger2013lowdose#abstract-results",
+    DATE_PATTERN: "a date written YYYY-MM-DD, such as 2026-01-31",
+    URL_PATTERN: "a web address starting with https:// (or http://), without spaces",
+    BASE_URL_PATTERN: "a web address starting with https:// (or http://) and ending with /",
+    SHA256_PATTERN: "the file's SHA-256 digest: 64 characters 0-9 and a-f",
+    EXCERPT_LANG_PATTERN: "a language code such as de, nb or pt-BR",
+}
 # A well-formed BCP 47 (RFC 5646) language tag: language[-extlang][-script][-region]
 # [-variant]...[-extension]...[-x-private], or a private-use tag alone.
 LANGUAGE_TAG_PATTERN = (r"(?:[a-z]{2,3}(?:-[a-z]{3}){0,3}|[a-z]{4,8})(?:-[a-z]{4})?"
@@ -94,7 +112,7 @@ class Excerpt:
     locator: str = spec("Where in the source the text is: section, page or paragraph.")
     lang: str | None = optional("Language of the quotation when it is not English, as a BCP 47 "
                                 "code such as nb (Norwegian Bokmål) or de (German).",
-                                pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
+                                pattern=EXCERPT_LANG_PATTERN)
     translation: str | None = optional("An English translation of a quotation in another "
                                        "language, in your own words (shown as a translation).")
     line: int = internal()
@@ -123,7 +141,7 @@ class RiskOfBias:
 @dataclass
 class FullText:
     file: str = spec("File name of the full text the excerpts were copied from (not committed).")
-    sha256: str = spec("SHA-256 digest of that file.", pattern=r"^[0-9a-f]{64}$")
+    sha256: str = spec("SHA-256 digest of that file.", pattern=SHA256_PATTERN)
     line: int = internal()
     col: int = internal()
 
@@ -413,7 +431,7 @@ class KeyMessage:
 @dataclass
 class Config:
     title: str = spec("Site title.")
-    base_url: str = spec("Public address of the site, ending with /.", pattern=r"^https?://\S+/$")
+    base_url: str = spec("Public address of the site, ending with /.", pattern=BASE_URL_PATTERN)
     description: str = spec("One-sentence description of the site.")
     disclaimer: str = spec("Medical disclaimer shown on every page (Markdown).", markdown=True)
     maintainers: list[Maintainer] = spec("Who maintains the site.", min_items=1)

@@ -268,7 +268,10 @@ def shown_disclaimer(html: str, block: str) -> tuple[list[tuple[str, list]] | No
     comment, an attribute or a script, and to see whether any element around it hides it.
     It runs for every page of every build, so it parses no further than it needs to."""
     finder = _DisclaimerFinder()
-    reason = "the page does not contain it"
+    # The opening tag is matched word for word (that is what makes the check cheap and exact),
+    # so a template that restyles the <aside> must be told the form it has to keep.
+    reason = ("the page does not contain it, written exactly as "
+              f"{DISCLAIMER_OPEN}{{{{ site.disclaimer_html }}}}</aside>")
     fed = 0
     position = html.find(block)
     while position >= 0:

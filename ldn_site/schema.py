@@ -19,7 +19,7 @@ import types
 import typing
 
 from ldn_site.diagnostics import Diagnostic, closest, error
-from ldn_site.model import Text
+from ldn_site.model import PATTERN_HELP, Text
 from ldn_site.yamlnodes import MAPPING, SCALAR, SEQUENCE, Node
 
 _NULLS = frozenset({"", "~", "null", "Null", "NULL"})
@@ -210,8 +210,8 @@ def _convert_scalar(node: Node, tp, meta: dict, path: str, label: str, diags: li
     pattern = meta.get("pattern")
     if pattern and not re.match(pattern, text):
         diags.append(error(path, node.line, "invalid-format",
-                           f"'{label}' value '{text}' does not match the required format "
-                           f"{pattern}", node.col))
+                           f"'{label}' value '{text}' is not in the required form: "
+                           f"{PATTERN_HELP.get(pattern, pattern)}", node.col))
         return None
     if meta.get("date"):
         try:

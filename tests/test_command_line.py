@@ -9,12 +9,13 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import click
 import pytest
 
 from conftest import copy_site
-from helpers_contrib import cli_env, ldn_site
+from helpers_contrib import cli_env, copy_minimal, ldn_site
 from ldn_site.cli import main as cli_main
 
 ANSI = "\x1b["
@@ -76,8 +77,14 @@ def test_root_option_wins_over_the_folder_found_upward(tmp_path):
 def test_without_a_site_yaml_upward_the_command_says_where_to_run(tmp_path):
     result = ldn_site("check", cwd=tmp_path)
     assert result.stdout.splitlines()[0] == (
-        "site.yaml: error: no site.yaml here: run ldn-site from the repository root "
+        f"site.yaml: error: no site.yaml in {tmp_path}: run ldn-site inside the repository (the "
+        "folder holding site.yaml is found upward), or give that folder with --root "
         "[missing-config]")
+    missing = tmp_path / "nowhere"
+    assert ldn_site("check", "--root", missing, cwd=tmp_path).stdout.splitlines()[0] == (
+        f"site.yaml: error: no site.yaml in {missing} (no such folder): run ldn-site inside "
+        "the repository (the folder holding site.yaml is found upward), or give that folder "
+        "with --root [missing-config]")
     result = ldn_site("new", "claim", "drug-helps-sleep", cwd=tmp_path)
     assert result.returncode == 2
     assert (f"no site.yaml in {tmp_path} or any folder above it: run ldn-site inside the "
@@ -182,3 +189,26 @@ def test_strict_turns_warnings_into_errors(tmp_path):
         "(a warning; --strict makes it an error) [review-due]")
     clean = copy_site("minimal", tmp_path / "clean")
     assert ldn_site("check", "--strict", cwd=clean).returncode == 0
+
+
+def test_the_closing_hint_names_a_command_the_shell_can_run(tmp_path):
+    """`make site` runs .venv/bin/ldn-site, whose folder is not on PATH: the hint then gives
+    that path; run from PATH (or as python -m ldn_site), it gives the bare name."""
+    script = Path(sys.executable).parent / "ldn-site"
+    if not script.is_file():
+        pytest.skip("ldn-site is not installed as a script beside this interpreter")
+    site = copy_minimal(tmp_path / "site")
+    bare = dict(cli_env(), PATH=os.defpath)
+
+    def hint(cmd, env):
+        out = subprocess.run(cmd, cwd=site, env=env, capture_output=True, text=True,
+                             check=True).stdout.splitlines()
+        return out[-1].split("`")[1]
+
+    relative = os.path.relpath(script, site)
+    expected = str(script) if relative.startswith("..") else relative
+    assert hint([str(script), "build", "--no-search"], bare) == f"{expected} serve"
+    on_path = dict(bare, PATH=f"{script.parent}{os.pathsep}{os.defpath}")
+    assert hint(["ldn-site", "build", "--no-search"], on_path) == "ldn-site serve"
+    assert hint([sys.executable, "-m", "ldn_site", "build", "--no-search"], bare) == \
+        "ldn-site serve"

@@ -87,8 +87,10 @@ def test_a_template_without_the_disclaimer_fails_and_writes_nothing(make_site, t
     prefix, _, rest = lines[0].partition(" pages (for example ")
     assert prefix.startswith(f"templates/base.html:{body}: error: ")
     assert int(prefix.rsplit(" ", 1)[1]) >= 18
-    assert rest.endswith(") would not show the medical disclaimer: the page does not "
-                         "contain it; nothing was written [missing-disclaimer]")
+    assert rest.endswith(") would not show the medical disclaimer: the page does not contain "
+                         'it, written exactly as <aside class="disclaimer" id="disclaimer" '
+                         'aria-label="Medical disclaimer">{{ site.disclaimer_html }}</aside>; '
+                         "nothing was written [missing-disclaimer]")
     assert "build failed: nothing was written" in result.stderr
     assert not out.exists()
     assert [p.name for p in tmp_path.iterdir() if ".staging-" in p.name] == []
@@ -187,3 +189,19 @@ def test_a_disclaimer_shown_among_other_markup_passes(make_site, tmp_path, place
     assert result.written, [d.format() for d in result.diagnostics]
     for rel, html in sorted(built_pages(tmp_path / "out").items()):
         assert_carries_disclaimer(rel, html)
+
+
+def test_a_restyled_disclaimer_tag_is_told_the_form_it_must_keep(make_site, tmp_path):
+    """The opening tag is matched word for word; a contributor who adds a class is told the
+    exact form, not only that the page lacks a disclaimer it visibly has."""
+    site = make_site("minimal")
+    base = site / "templates" / "base.html"
+    base.write_text(base.read_text("utf-8").replace('<aside class="disclaimer"',
+                                                    '<aside class="disclaimer wide"'), "utf-8")
+    result = build(site, tmp_path / "out")
+    assert not result.written
+    (message,) = {d.message for d in result.diagnostics}
+    assert message.endswith('would not show the medical disclaimer: the page does not contain '
+                            'it, written exactly as <aside class="disclaimer" id="disclaimer" '
+                            'aria-label="Medical disclaimer">{{ site.disclaimer_html }}</aside>; '
+                            'nothing was written')

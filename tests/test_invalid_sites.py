@@ -72,8 +72,8 @@ CASES = [
         f"{CLAIM}:24:9: error: 'reviewed.date' value '2026-02-30' is not a real date "
         "(YYYY-MM-DD) [invalid-date]"]),
     ("yaml11-date-yes", [
-        f"{CLAIM}:24:9: error: 'reviewed.date' value 'yes' does not match the required format "
-        r"^\d{4}-\d{2}-\d{2}$ [invalid-format]"]),
+        f"{CLAIM}:24:9: error: 'reviewed.date' value 'yes' is not in the required form: a date "
+        "written YYYY-MM-DD, such as 2026-01-31 [invalid-format]"]),
     ("too-deep", [
         f"{CLAIM}:23:41: error: nesting deeper than 32 levels is not allowed [yaml-too-deep]"]),
     ("yaml-anchor", [
@@ -195,11 +195,13 @@ CASES = [
         "First' or 'von Last, Jr, First' [invalid-name]"]),
     # The other addresses an input can give are http(s) by their schema pattern.
     ("verified-at-javascript", [
-        f"{TRIAL}:17:5: error: 'verified_at[2]' value '  JavaScript:alert(1)' does not match the "
-        r"required format ^https?://\S+$ [invalid-format]"]),
+        f"{TRIAL}:17:5: error: 'verified_at[2]' value '  JavaScript:alert(1)' is not in the "
+        "required form: a web address starting with https:// (or http://), without spaces "
+        "[invalid-format]"]),
     ("base-url-javascript", [
-        "site.yaml:2:11: error: 'base_url' value ' javascript:alert(1)//' does not match the "
-        r"required format ^https?://\S+/$ [invalid-format]"]),
+        "site.yaml:2:11: error: 'base_url' value ' javascript:alert(1)//' is not in the required "
+        "form: a web address starting with https:// (or http://) and ending with / "
+        "[invalid-format]"]),
     ("article-as-evidence", [
         f"{CLAIM}:17:13: error: evidence: 'article-a' is a popular article under review; cite it "
         "in seen_in, not as evidence [article-as-evidence]"]),
@@ -230,7 +232,8 @@ CASES = [
     ("review-in-future", [
         f"{CLAIM}:24:3: error: reviewed.date 2026-03-01 is in the future [invalid-date]"]),
     ("missing-config", [
-        "site.yaml: error: no site.yaml here: run ldn-site from the repository root "
+        "site.yaml: error: no site.yaml in ROOT: run ldn-site inside the repository (the "
+        "folder holding site.yaml is found upward), or give that folder with --root "
         "[missing-config]"]),
     ("invalid-utf8", [
         "claims/latin1.yaml:2: error: file is not valid UTF-8 [invalid-encoding]"]),
@@ -251,9 +254,11 @@ CASES = [
 
 
 def with_summary(lines: list[str], site) -> list[str]:
-    """The expected output: the lines (with TEXTS standing for the full-text folder), then
+    """The expected output: the lines (with TEXTS standing for the full-text folder and ROOT for
+    the site's), then
     the summary line."""
-    return [line.replace("TEXTS", str(site / "texts")) for line in lines] + [summary_of(lines)]
+    return [line.replace("TEXTS", str(site / "texts")).replace("ROOT", str(site))
+            for line in lines] + [summary_of(lines)]
 
 
 def summary_of(lines: list[str]) -> str:

@@ -3,7 +3,9 @@ referenced from every content file, and in agreement with the validator."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import typing
 from pathlib import Path
 
 import pytest
@@ -146,3 +148,28 @@ def test_validator_and_schema_refuse_the_same_defects(tmp_path, code, rel, old, 
     errors = list(jsonschema.Draft202012Validator(_schema(kind)).iter_errors(
         load_yaml12(path.read_text(encoding="utf-8"))))
     assert errors, f"the {kind} schema accepts what the validator refuses ({code})"
+
+
+def test_every_pattern_of_the_model_is_explained_in_words():
+    """A format error says what the value should look like, never the regular expression."""
+    from ldn_site import model
+    from ldn_site.schema import fields_of
+    seen, todo = set(), [model.Claim, model.Source, model.Config]
+    patterns = set()
+    while todo:
+        cls = todo.pop()
+        if cls in seen or not dataclasses.is_dataclass(cls):
+            continue
+        seen.add(cls)
+        for _, tp, meta, _ in fields_of(cls):
+            if meta.get("pattern"):
+                patterns.add(meta["pattern"])
+            todo += [t for t in _types_in(tp) if dataclasses.is_dataclass(t)]
+    assert len(patterns) >= 7
+    assert patterns <= set(model.PATTERN_HELP), patterns - set(model.PATTERN_HELP)
+
+
+def _types_in(tp):
+    yield tp
+    for arg in typing.get_args(tp):
+        yield from _types_in(arg)
