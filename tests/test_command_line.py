@@ -77,7 +77,7 @@ def test_root_option_wins_over_the_folder_found_upward(tmp_path):
 def test_without_a_site_yaml_upward_the_command_says_where_to_run(tmp_path):
     result = ldn_site("check", cwd=tmp_path)
     assert result.stdout.splitlines()[0] == (
-        f"site.yaml: error: no site.yaml in {tmp_path}: run ldn-site inside the repository (the "
+        f"site.yaml: error: no site.yaml in {os.path.realpath(tmp_path)}: run ldn-site inside the repository (the "
         "folder holding site.yaml is found upward), or give that folder with --root "
         "[missing-config]")
     missing = tmp_path / "nowhere"

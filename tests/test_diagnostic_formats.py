@@ -3,6 +3,7 @@ JSON for tools and as GitHub Actions workflow commands for pull-request annotati
 
 from __future__ import annotations
 
+import os
 import json
 
 from conftest import run_cli
@@ -89,8 +90,9 @@ def test_github_format_without_a_line_and_with_escapes(make_site, monkeypatch):
     missing = make_site("invalid/missing-config")
     monkeypatch.chdir(missing)
     assert run_cli("check", "--format", "github").stdout.splitlines() == [
-        "::error file=site.yaml,title=ldn-site missing-config::no site.yaml here: run "
-        "ldn-site from the repository root"]
+        f"::error file=site.yaml,title=ldn-site missing-config::no site.yaml in {os.getcwd()}: "
+        "run ldn-site inside the repository (the folder holding site.yaml is found upward), or "
+        "give that folder with --root"]
 
     site = make_site("minimal")
     claim = site / "claims" / "drug-reduces-pain.yaml"
