@@ -6,6 +6,7 @@ Datasette's documentation test does)."""
 from __future__ import annotations
 
 import datetime
+import json
 import re
 import shutil
 
@@ -137,3 +138,17 @@ def test_readme_command_line_section_names_every_option(command, option):
     section = _section(README, "## The command line")
     assert re.search(rf"(?<![\w-]){re.escape(option)}(?![\w-])", section), \
         f"{command} {option} is in --help but not in the README's command-line section"
+
+
+def test_readme_claim_example_passes_check_once_its_gaps_are_filled(tmp_path):
+    """The example a contributor copies names ids that exist: with its '...' filled in, it
+    adds no error to the repository's content."""
+    fence = "```yaml\n# yaml-language-server: $schema=../schema/claim.schema.json\n"
+    example = README.split(fence, 1)[1].split("```", 1)[0]
+    site = _copy_repository(tmp_path / "repo")
+    (site / "claims" / "readme-example.yaml").write_text(
+        fence[8:] + example.replace("...", "A sentence written for the test"), "utf-8")
+    result = ldn_site("check", "--format", "json", cwd=site,
+                      env=cli_env(SOURCE_DATE_EPOCH=_newest_review_epoch()))
+    errors = [d for d in json.loads(result.stdout)["diagnostics"] if d["severity"] == "error"]
+    assert errors == []
