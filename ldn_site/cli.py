@@ -554,9 +554,15 @@ def diff(ref: str, root: str, fmt: str, include_other: bool) -> None:
         click.echo(diffing.format_markdown(diffs, ref, total), nl=False)
     else:
         click.echo(diffing.format_text(diffs, ref, total))
-    if has_errors(new.diagnostics):
-        click.echo(f"note: the working tree has content errors ({summarize(new.diagnostics)}); "
-                   "run `ldn-site check`", err=True)
+    _note_content_errors(new.diagnostics)
+
+
+def _note_content_errors(diagnostics) -> None:
+    """A report on content that did not all load says so: a claim with an error is left out."""
+    if has_errors(diagnostics):
+        click.echo(f"note: the working tree has content errors ({summarize(diagnostics)}); "
+                   "what cannot be read is left out of this report; run `ldn-site check`",
+                   err=True)
 
 
 # --- coverage --------------------------------------------------------------------------------
@@ -573,6 +579,7 @@ def coverage(root: str, fmt: str) -> None:
         click.echo(json.dumps(coverage_data(*rows), indent=2, ensure_ascii=False))
     else:
         click.echo(format_coverage(*rows))
+    _note_content_errors(result.diagnostics)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -52,3 +52,16 @@ def test_coverage_as_json_for_a_dashboard(make_site):
                         "certainty": {"high": 0, "moderate": 1, "low": 0, "very-low": 0,
                                       "factual": 0}}
     assert set(data["meaning"]["articles"]) == {"quoted", "reviewed", "claims"}
+
+
+def test_coverage_of_content_with_errors_says_that_a_claim_is_left_out(make_site):
+    site = make_site("minimal")
+    claim = next((site / "claims").glob("*.yaml"))
+    claim.write_text(claim.read_text("utf-8").replace("verdict: supported", "verdict: proven"),
+                     "utf-8")
+    result = run_cli("coverage", "--root", site)
+    assert result.stderr.splitlines() == [
+        "note: the working tree has content errors (1 error, 0 warnings); what cannot be read "
+        "is left out of this report; run `ldn-site check`"]
+    assert result.stdout.splitlines()[-1] == (
+        "0 of the 1 passage quoted from 1 article (0%) are reviewed in a claim; 0 claims in all.")
