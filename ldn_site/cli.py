@@ -336,6 +336,7 @@ def _require_root(root: str) -> None:
         raise click.UsageError(f"no {loading.CONFIG_FILE} in {os.path.abspath(root)} or any "
                                "folder above it: run ldn-site inside the repository (or pass "
                                "--root)")
+    _detail(f"repository root: {os.path.abspath(root)}")
 
 
 def _create(root: str, rel: str, text: str) -> None:

@@ -212,3 +212,11 @@ def test_the_closing_hint_names_a_command_the_shell_can_run(tmp_path):
     assert hint(["ldn-site", "build", "--no-search"], on_path) == "ldn-site serve"
     assert hint([sys.executable, "-m", "ldn_site", "build", "--no-search"], bare) == \
         "ldn-site serve"
+
+
+def test_verbose_new_says_which_repository_it_writes_into(tmp_path):
+    site = copy_minimal(tmp_path / "site")
+    (site / "claims" / "sub").mkdir()
+    result = ldn_site("new", "claim", "-v", "drug-helps-sleep", cwd=site / "claims" / "sub")
+    assert result.returncode == 0, result.stderr
+    assert f"repository root: {os.path.realpath(site)}" in result.stderr.splitlines()
