@@ -134,7 +134,9 @@ def _start_node(event, kind: str | None, depth: int, path: str, diags: list) -> 
     # "!" is the non-specific tag libyaml reports for some quoted scalars; any real tag asks
     # for typed construction, which this reader never does.
     if event.tag is not None and event.tag != "!":
-        diags.append(error(path, line, "yaml-tag", f"YAML tags ({event.tag}) are not allowed",
+        # The parser expands the !! shorthand; quote the tag as the author wrote it.
+        tag = event.tag.replace("tag:yaml.org,2002:", "!!", 1)
+        diags.append(error(path, line, "yaml-tag", f"YAML tags ({tag}) are not allowed",
                            col))
         return None
     if kind is None:

@@ -83,7 +83,7 @@ CASES = [
         f"{CLAIM}:22:9: error: YAML aliases (*name) are not allowed; write the value out "
         "[yaml-alias]"]),
     ("yaml-python-tag", [
-        f"{CLAIM}:22:9: error: YAML tags (tag:yaml.org,2002:python/object/apply:os.system) are "
+        f"{CLAIM}:22:9: error: YAML tags (!!python/object/apply:os.system) are "
         "not allowed [yaml-tag]"]),
     ("invalid-claim-id", [
         "claims/Pain_Claim.yaml:1: error: claim id 'Pain_Claim' (the file name) must be "
