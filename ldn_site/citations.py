@@ -10,7 +10,8 @@ and jr parts as BibTeX does, and ``LatexDecodingMiddleware`` (pylatexenc) turns 
 text. The formatting is citeproc-py's. Nothing here parses a name, LaTeX or a reference by
 hand. All references are formatted in one pass when a ``Citations`` is made, so a page only
 looks its reference up. Pure: BibTeX entries in, strings out; the style file is package data
-read once, not content. It does not judge the entries: ``validation`` reports what could not
+read once, not content. It does not judge the entries: it says which entry types and fields
+it lays out (``ENTRY_TYPES``, ``FIELDS``), and ``validation`` reports any other, what could not
 be read (``entry_problems``: a name BibTeX cannot split, text too deep for the LaTeX decoder),
 an unsafe URL or a malformed DOI.
 """
@@ -55,6 +56,15 @@ _CSL_TYPES = {"article": "article-journal", "book": "book", "inbook": "chapter",
               "conference": "paper-conference", "techreport": "report", "manual": "report",
               "phdthesis": "thesis", "mastersthesis": "thesis", "online": "webpage",
               "misc": "webpage", "unpublished": "manuscript"}
+# The entry types a reference can have: those the CSL mapping above lays out.
+ENTRY_TYPES = frozenset(_CSL_TYPES)
+# The fields an entry may carry: those a page shows (``_csl_item``, the identifiers and links
+# of a source page), plus ``note`` and ``series``, kept for the editors and the published .bib.
+# Any other field would vanish from the site without a word, so validation refuses it.
+FIELDS = frozenset({"author", "editor", "title", "journal", "booktitle", "series",
+                    "organization", "institution", "howpublished", "publisher", "year",
+                    "volume", "number", "edition", "pages", "doi", "url", "pmid", "pmcid",
+                    "note"})
 _KIND_TYPES = {"popular-article": "webpage", "trial-registration": "webpage",
                "news-report": "article-newspaper", "drug-label": "report",
                "regulatory-document": "report", "guideline": "report"}

@@ -389,10 +389,12 @@ def new_source(bibkey: str, root: str) -> None:
     if bibkey in loading.load_bib_keys(root):
         _say(f"{loading.BIB_FILE} already has the entry {bibkey}.")
     else:
-        click.echo(f"Next: add its citation to {loading.BIB_FILE}, filling in only what you can "
-                   "see on the source itself (PubMed, the journal, the registry):\n")
+        click.echo(f"Next: add its citation to {loading.BIB_FILE}. Fill in each {{}} with what "
+                   "the source itself shows (PubMed, the journal, the registry) and delete the "
+                   "line of any field it does not give:\n")
         click.echo(scaffolding.bibtex_stub(bibkey))
-    _say("Then fill in every empty value \"\" and run `ldn-site check`.")
+    _say("Then fill in every empty value \"\" and run `ldn-site check` (it lists each empty "
+         "value left, by line).")
 
 
 # --- serve -----------------------------------------------------------------------------------

@@ -326,16 +326,16 @@ def load_sources(root: str, diags: list, broken: set) -> dict[str, Source]:
     return sources
 
 
-def parse_bibtex(text: str, rel: str) -> tuple[dict[str, BibEntry], list[Diagnostic]]:
+def parse_bibtex(text: str, rel: str, broken: set[str] | None = None
+                 ) -> tuple[dict[str, BibEntry], list[Diagnostic]]:
     """Parse BibTeX text. bibtexparser v2 never raises: broken and duplicate entries land in
-    ``failed_blocks`` and silently vanish from ``entries``, so each one becomes an error here."""
+    ``failed_blocks`` and silently vanish from ``entries``, so each one becomes an error here.
+    The key of each entry that could not be parsed is added to ``broken``."""
     diags: list[Diagnostic] = []
     library = bibtexparser.parse_string(text)
     entries: dict[str, BibEntry] = {}
     for entry in library.entries:
-        fields = {f.key.lower(): str(f.value) for f in entry.fields}
-        entries[entry.key] = BibEntry(entry.key, entry.entry_type.lower(), fields,
-                                      entry.start_line + 1)
+        entries[entry.key] = _bib_entry(entry, entry.start_line + 1)
         if not _BIBKEY.match(entry.key):
             diags.append(error(rel, entry.start_line + 1, "invalid-id",
                                f"BibTeX key '{entry.key}' must be lowercase letters, digits, "
@@ -357,12 +357,13 @@ def parse_bibtex(text: str, rel: str) -> tuple[dict[str, BibEntry], list[Diagnos
             diags.append(error(rel, line, "duplicate-key",
                                f"BibTeX entry '{entry.key}' has the field {names} more than once"))
             if entry.key not in entries:
-                entries[entry.key] = BibEntry(entry.key, entry.entry_type.lower(),
-                                              {f.key.lower(): str(f.value) for f in entry.fields},
-                                              line)
+                entries[entry.key] = _bib_entry(entry, line)
         else:
             diags.append(error(rel, line, "bibtex-syntax",
                                f"unparsable BibTeX entry: {_bibtex_reason(block)}"))
+            key = _FAILED_KEY.match(getattr(block, "raw", "") or "")
+            if key and broken is not None:
+                broken.add(key.group(1))
     if not library.entries and not library.failed_blocks:
         # Not BibTeX at all (bibtexparser keeps any other text as comments): one error
         # here, rather than one "has no entry" for every source that cites it.
@@ -371,6 +372,17 @@ def parse_bibtex(text: str, rel: str) -> tuple[dict[str, BibEntry], list[Diagnos
                            "the file holds no BibTeX entry (such as @article{key, title = "
                            "{...}}); every source record needs one here"))
     return entries, diags
+
+
+# The key of an entry bibtexparser could not parse: "@type{key," at the start of its text.
+_FAILED_KEY = re.compile(r"\s*@\s*[A-Za-z]+\s*[{(]\s*([^\s,{}()]+)\s*,")
+
+
+def _bib_entry(entry, line: int) -> BibEntry:
+    # Field lines are 0-based in bibtexparser, like the entry's.
+    return BibEntry(entry.key, entry.entry_type.lower(),
+                    {f.key.lower(): str(f.value) for f in entry.fields}, line,
+                    {f.key.lower(): f.start_line + 1 for f in entry.fields})
 
 
 def _bibtex_reason(block) -> str:
@@ -473,27 +485,29 @@ def load_content(root: str, with_templates: bool = True) -> tuple[Content, list[
     broken_sources: set[str] = set()
     claims = load_claims(root, diags, broken_claims)
     sources = load_sources(root, diags, broken_sources)
-    bib_text, bib = load_bibliography(root, diags)
+    broken_bib_keys: set[str] = set()
+    bib_text, bib = load_bibliography(root, diags, broken_bib_keys)
     templates = load_templates(root, diags) if with_templates else {}
     failed = {d.path for d in diags if d.severity == "error"}
     content = Content(root=root, config=config, claims=claims, sources=sources, bib=bib,
                       bib_path=BIB_FILE, bib_text=bib_text, templates=templates,
                       broken_claims=broken_claims, broken_sources=broken_sources,
-                      broken_bib=not bib,
+                      broken_bib=not bib, broken_bib_keys=broken_bib_keys,
                       flawed_sources={k for k, s in sources.items() if s.path in failed})
     return content, diags
 
 
-def load_bibliography(root: str, diags: list) -> tuple[str, dict[str, BibEntry]]:
+def load_bibliography(root: str, diags: list, broken: set[str] | None = None
+                      ) -> tuple[str, dict[str, BibEntry]]:
     """The text of sources/references.bib and its entries; no entries (with an error) when
-    it is missing, unreadable or holds no BibTeX."""
+    it is missing, unreadable or holds no BibTeX. Keys of unparsable entries go to ``broken``."""
     if not os.path.lexists(os.path.join(root, BIB_FILE)):
         diags.append(error(BIB_FILE, 0, "missing-bibliography", f"no {BIB_FILE}"))
         return "", {}
     text = _read_text(root, BIB_FILE, diags)
     if text is None:
         return "", {}
-    bib, bib_diags = parse_bibtex(text, BIB_FILE)
+    bib, bib_diags = parse_bibtex(text, BIB_FILE, broken)
     diags.extend(bib_diags)
     return text, bib
 

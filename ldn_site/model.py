@@ -457,6 +457,9 @@ class BibEntry:
     entry_type: str
     fields: dict
     line: int
+    # The line of each field by its (lowercase) name, so that a diagnostic about one field
+    # points at it rather than at the entry's first line.
+    field_lines: dict = field(default_factory=dict, compare=False)
 
 
 @dataclass
@@ -478,6 +481,9 @@ class Content:
     # The bibliography is missing or holds no entry (reported once, at the .bib file): no
     # citation of a BibTeX key can be checked, and none is reported as unknown.
     broken_bib: bool = False
+    # Keys of BibTeX entries that could not be parsed (reported once, at the entry): a claim
+    # or source record naming one must not be told the key is unknown or the source uncited.
+    broken_bib_keys: set[str] = field(default_factory=set)
     # Keys of sources read with errors (a field of the wrong type is left out): what they
     # hold is incomplete, so a rule that looks for a value in them would report its absence.
     flawed_sources: set[str] = field(default_factory=set)

@@ -262,6 +262,7 @@ def source_skeleton(bibkey: str) -> str:
 
 def bibtex_stub(bibkey: str) -> str:
     """An empty BibTeX entry to copy into references.bib; every value is left for the
-    contributor to copy from the source, never guessed."""
+    contributor to copy from the source, never guessed. Like a skeleton's placeholders, each
+    ``{}`` left is an error (``empty-value``, at its line) until filled in or deleted."""
     return (f"@article{{{bibkey},\n  author = {{}},\n  title = {{}},\n  journal = {{}},\n"
             "  year = {},\n  volume = {},\n  pages = {},\n  doi = {},\n  pmid = {}\n}\n")

@@ -3,8 +3,9 @@
 Owns cross-references (BibTeX keys, source records, excerpt links, related claims, the home
 page's key messages), id uniqueness, the use of each source kind and of the participant fields,
 the rules of the two kinds of claim (effect claims are graded, factual claims name their
-authority and carry no GRADE judgement), plausible effect sizes, unsafe links in Markdown, the
-BibTeX fields a page turns into links or citations (url, doi, names), review age, the site
+authority and carry no GRADE judgement), plausible effect sizes, unsafe links in Markdown, every
+BibTeX entry (its type, its field names, a field run on into the next for a missing comma,
+empty values, the year, names, and the url and doi a page turns into links), review age, the site
 settings (a disclaimer a reader can see, a BCP 47 language tag), the grading of each claim
 through ``grading``, and the reviewing rules of ``auditing`` (numbers with a home, verdict and
 certainty pairs). Pure: takes the loaded ``Content`` and returns the grades with
@@ -21,12 +22,12 @@ from html.parser import HTMLParser
 
 from ldn_site import vocabulary as v
 from ldn_site.auditing import check_numbers, check_verdict_pairs
-from ldn_site.citations import entry_problems
+from ldn_site.citations import ENTRY_TYPES, FIELDS, NAME_FIELDS, entry_problems, split_names
 from ldn_site.diagnostics import Diagnostic, did_you_mean, error, warning
 from ldn_site.grading import Grade, grade_claim
 from ldn_site.markup import find_unsafe_links, is_web_url, render_markdown
-from ldn_site.model import (LANGUAGE_TAG_MAX, Claim, Content, EvidenceItem, Source, Text,
-                            is_language_tag)
+from ldn_site.model import (LANGUAGE_TAG_MAX, BibEntry, Claim, Content, EvidenceItem, Source,
+                            Text, is_language_tag)
 from ldn_site.schema import fields_of
 
 RANDOMIZED_KINDS = frozenset(k.value for k in v.KINDS if k.randomized)
@@ -76,7 +77,7 @@ def validate_content(content: Content, today: datetime.date | None = None,
     sources = content.sources
     excerpt_index = _index_excerpts(sources, diags)
     _check_sources(content, diags)
-    _check_bib_fields(content, diags)
+    flawed_bib = _check_bib_fields(content, diags)
     claim_ids = {c.id for c in content.claims}
     cited: set[str] = set()
     linked_excerpts: set[str] = set()
@@ -110,7 +111,7 @@ def validate_content(content: Content, today: datetime.date | None = None,
                                          f"excerpt '{key}#{ex.id}' is not in any claim's "
                                          "seen_in", ex.col))
     diags.extend(check_numbers(content.claims, sources, content.bib,
-                               frozenset(content.flawed_sources)))
+                               frozenset(content.flawed_sources | flawed_bib)))
     diags.extend(check_verdict_pairs(content.claims,
                                      {cid: grade.certainty for cid, grade in grades.items()}))
     _check_key_messages(content, claim_ids, diags)
@@ -141,7 +142,7 @@ def _index_excerpts(sources: dict[str, Source], diags: list) -> dict[str, object
 
 def _check_sources(content: Content, diags: list) -> None:
     for key, source in sorted(content.sources.items()):
-        if key not in content.bib and not content.broken_bib:
+        if not _in_bib(content, key):
             diags.append(error(source.path, 1, "unknown-bibkey",
                                f"source record '{key}' has no entry in {content.bib_path}"))
         if source.risk_of_bias is not None and source.kind not in RANDOMIZED_KINDS:
@@ -169,26 +170,108 @@ def _check_sources(content: Content, diags: list) -> None:
                                f"BibTeX entry '{key}' has no source record sources/{key}.yaml"))
 
 
-def _check_bib_fields(content: Content, diags: list) -> None:
-    """The BibTeX fields that become a link or a citation. A url is published as a live link,
-    so anything but http(s) (javascript:, data:, vbscript: in any case or spacing) is refused;
-    a doi is published as https://doi.org/<doi>, so it must be a bare DOI; names and LaTeX
-    must be readable (``citations.entry_problems``). An empty url or doi (as left from the
-    ``new source`` stub) makes no link, like any other empty field."""
+def _check_bib_fields(content: Content, diags: list) -> set[str]:
+    """Every BibTeX entry, as ``bib_entry_problems`` judges it; returns the keys of the entries
+    with a mistake. Their fields are not what was meant (a year 'twenty' holds no 2013), so the
+    number check must not report a number as missing from them: that is the same mistake."""
+    flawed = set()
     for key, entry in sorted(content.bib.items()):
-        url = entry.fields.get("url", "")
-        if url.strip() and not is_web_url(url.strip()):
-            diags.append(error(content.bib_path, entry.line, "unsafe-url",
-                               f"BibTeX entry '{key}': url '{url}' is not an http:// or "
-                               "https:// address"))
-        doi = entry.fields.get("doi", "")
-        if doi.strip() and not DOI_PATTERN.fullmatch(doi.strip()):
-            diags.append(error(content.bib_path, entry.line, "invalid-doi",
-                               f"BibTeX entry '{key}': doi '{doi}' is not a bare DOI "
-                               "(10.<registrant>/<suffix>, without https://doi.org/)"))
-        for code, message in entry_problems(entry):
-            diags.append(error(content.bib_path, entry.line, code,
-                               f"BibTeX entry '{key}': {message}"))
+        for line, code, message in bib_entry_problems(entry):
+            diags.append(error(content.bib_path, line, code, f"BibTeX entry '{key}': {message}"))
+            flawed.add(key)
+    return flawed
+
+
+def bib_entry_problems(entry: BibEntry) -> list[tuple[int, str, str]]:
+    """(line, code, message) for each mistake in one entry. bibtexparser accepts any entry type,
+    any field name and any value, so a typing error would be published garbled or vanish. When
+    a field has run on into the next (a missing comma), the other fields are not what the
+    contributor wrote, and judging them would only add false errors: that one is reported
+    alone (with a wrong entry type, which is independent of it)."""
+    problems = []
+    if entry.entry_type not in ENTRY_TYPES:
+        problems.append((entry.line, "unknown-entry-type",
+                         f"unknown entry type '@{entry.entry_type}'"
+                         f"{_hint('@' + entry.entry_type, {'@' + t for t in ENTRY_TYPES})}"))
+    run_on = _run_on_field(entry)
+    if run_on is not None:
+        return problems + [run_on]
+    for name in _in_order(entry):
+        problem = _bib_field_problem(name, entry.fields[name])
+        if problem is not None:
+            problems.append((entry.field_lines.get(name, entry.line), *problem))
+    if "title" not in entry.fields:
+        problems.append((entry.line, "missing-field",
+                         "no title; every reference needs the title its source gives"))
+    # A name already reported (an empty one) is not reported again as one BibTeX cannot split.
+    named = any(code == "invalid-name" for _, code, _ in problems)
+    problems += [(entry.line, code, message) for code, message in entry_problems(entry)
+                 if not (named and code == "invalid-name")]
+    return problems
+
+
+def _in_order(entry: BibEntry) -> list[str]:
+    """The entry's field names in the order they are written."""
+    return sorted(entry.fields, key=lambda n: (entry.field_lines.get(n, entry.line), n))
+
+
+def _hint(value: str, allowed) -> str:
+    return did_you_mean(value, allowed) or f" (allowed: {', '.join(sorted(allowed))})"
+
+
+# A field name and '=' at the start of a line, or right after a closing brace or quote, inside
+# a value: the sign of a missing comma, after which bibtexparser reads the next field as more
+# of this one ("author = {Doe, J.}<newline>title = {...}" gives an author "... title = ...").
+# The name must be a known field or be followed by an opening brace or quote, so that prose
+# such as "p = 0.03" at the start of a line of a note is not taken for a field.
+_RUN_ON = re.compile(r"(?:\n|[}\"])\s*([A-Za-z][\w-]*)\s*=\s*(\S?)")
+
+
+def _run_on_field(entry: BibEntry) -> tuple[int, str, str] | None:
+    for name in _in_order(entry):
+        value = entry.fields[name]
+        for match in _RUN_ON.finditer(value):
+            word = match.group(1)
+            if word.lower() in FIELDS or match.group(2) in ("{", '"'):
+                line = entry.field_lines.get(name, entry.line) + value[:match.start(1)].count("\n")
+                return (line, "missing-comma",
+                        f"'{word} = ...' is read as part of the field '{name}': a comma is "
+                        "probably missing after the previous field")
+    return None
+
+
+def _bib_field_problem(name: str, value: str) -> tuple[str, str] | None:
+    """(code, message) for one field of an entry, or None. A url is published as a live link,
+    so anything but http(s) (javascript:, data:, vbscript: in any case or spacing) is refused;
+    a doi is published as https://doi.org/<doi>, so it must be a bare DOI."""
+    text = value.strip()
+    if name not in FIELDS:
+        return "unknown-field", f"unknown field '{name}'{_hint(name, FIELDS)}"
+    if not text:
+        # What ``ldn-site new source`` prints is all empty values: each one left is a gap.
+        return "empty-value", (f"the field '{name}' is empty; fill it in from the source, or "
+                               "delete the line if the source does not give it")
+    if name == "year" and not _YEAR.fullmatch(text):
+        return "invalid-date", f"year '{text}' is not a four-digit year"
+    if name in NAME_FIELDS and any(_empty_name(n) for n in split_names(text)):
+        return "invalid-name", (f"{name} '{' '.join(text.split())}' has an empty name: 'and' "
+                                "at its start or end, or twice in a row")
+    if name == "url" and not is_web_url(text):
+        return "unsafe-url", f"url '{value}' is not an http:// or https:// address"
+    if name == "doi" and not DOI_PATTERN.fullmatch(text):
+        return "invalid-doi", (f"doi '{value}' is not a bare DOI (10.<registrant>/<suffix>, "
+                               "without https://doi.org/)")
+    return None
+
+
+_YEAR = re.compile(r"[0-9]{4}")
+
+
+def _empty_name(name: str) -> bool:
+    # bibtexparser splits a name list on " and " between two names only; an "and" left at
+    # either end of a name is what remains of an empty one ("Doe and and Roe", "and Roe").
+    words = name.split()
+    return not words or name.strip() == "{}" or "and" in (words[0].lower(), words[-1].lower())
 
 
 ARTICLE_ORIGIN = ("url", "site_name", "published")
@@ -301,6 +384,13 @@ def _located(value, owner) -> tuple[int, int]:
     return owner.line, owner.col
 
 
+def _in_bib(content: Content, key: str) -> bool:
+    """Whether ``key`` names a BibTeX entry, or may: when the bibliography or that entry could
+    not be parsed, its own error is reported at the .bib file, and a reference to the key is
+    not an "unknown key" as well."""
+    return key in content.bib or content.broken_bib or key in content.broken_bib_keys
+
+
 def _unreadable_source(content: Content, key: str) -> bool:
     """Whether the source ``key`` may exist but could not be read: its file is broken, or no
     source and no BibTeX entry could be read at all (no sources/ folder, say). Its errors are
@@ -315,7 +405,7 @@ def _check_excerpt_ref(ref: Text, claim: Claim, content: Content, index: dict, d
     """Report a dangling excerpt link; return the source kind when it resolves."""
     key, _ = split_ref(ref)
     line, col = (ref.line, ref.col) if getattr(ref, "line", 0) else (claim.line, claim.col)
-    if key not in content.bib and key not in content.sources and not content.broken_bib:
+    if not _in_bib(content, key) and key not in content.sources:
         diags.append(error(claim.path, line, "unknown-bibkey",
                            f"{field}: unknown BibTeX key '{key}' in '{ref}'"
                            f"{did_you_mean(key, content.bib)}", col))
@@ -339,7 +429,7 @@ def _check_excerpt_ref(ref: Text, claim: Claim, content: Content, index: dict, d
 def _check_evidence_item(item: EvidenceItem, claim: Claim, content: Content, index: dict,
                          cited: set, diags: list) -> None:
     """One evidence item: its source, its excerpts and its effect."""
-    if item.source not in content.bib and not content.broken_bib:
+    if not _in_bib(content, item.source):
         diags.append(error(claim.path, item.source.line, "unknown-bibkey",
                            f"evidence: unknown BibTeX key '{item.source}'"
                            f"{did_you_mean(item.source, content.bib)}", item.source.col))

@@ -222,11 +222,16 @@ def test_build_refuses_what_check_reports(make_site, name):
     assert not (site / "_site").exists()
 
 
-def test_an_empty_url_or_doi_is_no_link_and_no_error(make_site):
-    """As left from the ``new source`` stub: like any empty field, it is simply not shown."""
+def test_an_empty_url_or_doi_is_an_unfilled_placeholder_not_a_bad_address(make_site):
+    """As left from the ``new source`` stub: reported like any empty field (fill it in or
+    delete the line), and not also as an unsafe address or a malformed DOI."""
     site = make_site("minimal")
     bib = site / "sources" / "references.bib"
     bib.write_text(bib.read_text("utf-8").replace(
         "  howpublished = {Popular web article}\n",
         "  howpublished = {Popular web article},\n  url = { },\n  doi = {}\n"), "utf-8")
-    assert run_cli("check", "--root", site).stdout.splitlines() == ["0 errors, 0 warnings"]
+    assert run_cli("check", "--root", site).stdout.splitlines() == [
+        f"sources/references.bib:{line}: error: BibTeX entry 'article-a': the field '{name}' "
+        "is empty; fill it in from the source, or delete the line if the source does not give "
+        "it [empty-value]" for line, name in ((16, "url"), (17, "doi"))] + [
+        "2 errors, 0 warnings"]

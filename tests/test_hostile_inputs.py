@@ -559,6 +559,13 @@ def bibtex() -> list[Case]:
         case(c, "entry-renamed", edit(BIB, entry, "@article{trial2021,"),
              (BIB, 1, "missing-source-record"), (TRIAL, 1, "unknown-bibkey"),
              (CLAIM, 6, "unknown-bibkey")),
+        # A cited entry that cannot be parsed: its key is not also unknown to the claim.
+        case(c, "cited-entry-unclosed", edit(BIB, "of a drug},", "of a drug}\n  note = {x"),
+             (BIB, 1, "bibtex-syntax")),
+        case(c, "missing-comma", edit(BIB, "Roe, Richard},", "Roe, Richard}"),
+             (BIB, 3, "missing-comma")),
+        case(c, "unknown-entry-type", edit(BIB, entry, "@artcle{trial2020,"),
+             (BIB, 1, "unknown-entry-type")),
     ]
 
 

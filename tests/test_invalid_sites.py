@@ -171,22 +171,22 @@ CASES = [
         f"{CLAIM}:21:10: error: link to 'file:///etc/passwd' uses a forbidden scheme (only "
         "http:, https: and mailto: links are allowed) [unsafe-link]"]),
     # A BibTeX url becomes a live "Record or publisher page" link: http(s) only, in any case
-    # and spacing. The error names the line of the entry that holds the field.
+    # and spacing. The error names the line of the field.
     ("bib-url-javascript", [
-        f"{BIB}:1: error: BibTeX entry 'trial2020': url ' JavaScript:alert(1)' is not an "
+        f"{BIB}:11: error: BibTeX entry 'trial2020': url ' JavaScript:alert(1)' is not an "
         "http:// or https:// address [unsafe-url]"]),
     ("bib-url-data", [
-        f"{BIB}:1: error: BibTeX entry 'trial2020': url 'data:text/html;base64,"
+        f"{BIB}:11: error: BibTeX entry 'trial2020': url 'data:text/html;base64,"
         "PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==' is not an http:// or https:// address "
         "[unsafe-url]"]),
     ("bib-url-vbscript", [
-        f"{BIB}:13: error: BibTeX entry 'article-a': url 'vbscript:msgbox(1)' is not an "
+        f"{BIB}:16: error: BibTeX entry 'article-a': url 'vbscript:msgbox(1)' is not an "
         "http:// or https:// address [unsafe-url]"]),
     ("bib-doi-malformed", [
-        f"{BIB}:1: error: BibTeX entry 'trial2020': doi '10.10/test.1' is not a bare DOI "
+        f"{BIB}:9: error: BibTeX entry 'trial2020': doi '10.10/test.1' is not a bare DOI "
         "(10.<registrant>/<suffix>, without https://doi.org/) [invalid-doi]"]),
     ("bib-doi-as-url", [
-        f"{BIB}:1: error: BibTeX entry 'trial2020': doi 'https://doi.org/10.1000/test.1' is "
+        f"{BIB}:9: error: BibTeX entry 'trial2020': doi 'https://doi.org/10.1000/test.1' is "
         "not a bare DOI (10.<registrant>/<suffix>, without https://doi.org/) [invalid-doi]"]),
     # A name BibTeX cannot split into first, von, last and jr parts.
     ("bib-name-unsplittable", [
