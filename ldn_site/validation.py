@@ -22,13 +22,14 @@ from html.parser import HTMLParser
 from ldn_site import vocabulary as v
 from ldn_site.auditing import check_numbers, check_verdict_pairs
 from ldn_site.citations import entry_problems
-from ldn_site.diagnostics import Diagnostic, did_you_mean, error, warning
+from ldn_site.diagnostics import Diagnostic, closest, did_you_mean, error, warning
 from ldn_site.grading import Grade, grade_claim
 from ldn_site.markup import find_unsafe_links, is_web_url, render_markdown
-from ldn_site.model import (LANGUAGE_TAG_MAX, Claim, Content, EvidenceItem, Source, Text,
-                            is_language_tag)
+from ldn_site.model import (ID_PATTERN, LANGUAGE_TAG_MAX, Claim, Content, EvidenceItem, Source,
+                            Text, is_language_tag)
 from ldn_site.schema import fields_of
 
+_ID = re.compile(ID_PATTERN)
 RANDOMIZED_KINDS = frozenset(k.value for k in v.KINDS if k.randomized)
 # A bare DOI, as the DOI handbook writes it; the page links it through https://doi.org/.
 DOI_PATTERN = re.compile(r"10\.\d{4,9}/\S+")
@@ -157,7 +158,9 @@ def _check_sources(content: Content, diags: list) -> None:
                 diags.append(error(source.path, ex.line, "missing-translation",
                                    f"excerpt '{ex.id}': a quotation in another language needs "
                                    "both 'lang' and an English 'translation'", ex.col))
-        if source.kind == "popular-article" and source.fulltext is None:
+        # A misspelt key meant as 'fulltext' is reported as unknown, naming 'fulltext'.
+        if source.kind == "popular-article" and source.fulltext is None and \
+                "fulltext" not in source.misspelt_fields:
             diags.append(error(source.path, 1, "missing-field",
                                "a popular article needs 'fulltext' so its excerpts can be "
                                "checked verbatim"))
@@ -328,21 +331,34 @@ def _check_excerpt_ref(ref: Text, claim: Claim, content: Content, index: dict, d
                            f"(sources/{key}.yaml)", col))
         return None
     if ref not in index:
-        ids = [f"{key}#{e.id}" for e in content.sources[key].excerpts]
-        diags.append(error(claim.path, line, "dangling-excerpt",
-                           f"{field}: excerpt '{ref}' does not exist{did_you_mean(ref, ids)}",
-                           col))
+        # An excerpt with errors of its own is reported in its source's file, not here.
+        if not _unread_excerpt(content.sources[key], split_ref(ref)[1]):
+            ids = [f"{key}#{e.id}" for e in content.sources[key].excerpts]
+            diags.append(error(claim.path, line, "dangling-excerpt",
+                               f"{field}: excerpt '{ref}' does not exist"
+                               f"{did_you_mean(ref, ids)}", col))
         return None
     return content.sources[key].kind
+
+
+def _unread_excerpt(source: Source, excerpt_id: str) -> bool:
+    """Whether the excerpt ``excerpt_id`` may be one that the source's file holds but that
+    could not be read: one written with that id, or one whose id is missing or malformed (so
+    which id it was meant to have cannot be known). Its own error is reported already."""
+    return any(unread == excerpt_id or not _ID.fullmatch(unread)
+               for unread in source.unread_excerpts)
 
 
 def _check_evidence_item(item: EvidenceItem, claim: Claim, content: Content, index: dict,
                          cited: set, diags: list) -> None:
     """One evidence item: its source, its excerpts and its effect."""
     if item.source not in content.bib and not content.broken_bib:
+        meant = closest(item.source, content.bib)
         diags.append(error(claim.path, item.source.line, "unknown-bibkey",
                            f"evidence: unknown BibTeX key '{item.source}'"
                            f"{did_you_mean(item.source, content.bib)}", item.source.col))
+        if meant is not None:
+            cited.add(meant)  # the source meant is cited: not "unused" as well
     elif _unreadable_source(content, item.source):
         pass  # its file's own errors are reported already
     elif item.source not in content.sources:
@@ -355,8 +371,11 @@ def _check_evidence_item(item: EvidenceItem, claim: Claim, content: Content, ind
             diags.append(error(claim.path, item.source.line, "article-as-evidence",
                                f"evidence: '{item.source}' is a popular article under review; "
                                "cite it in seen_in, not as evidence", item.source.col))
+    # An unknown key is most often a typing error; the item's excerpts then name the source
+    # meant, and calling them mismatched would report the same mistake again.
+    known = item.source in content.bib or item.source in content.sources or content.broken_bib
     for ref in item.excerpts:
-        if _check_excerpt_ref(ref, claim, content, index, diags, "evidence") and \
+        if _check_excerpt_ref(ref, claim, content, index, diags, "evidence") and known and \
                 split_ref(ref)[0] != item.source:
             diags.append(error(claim.path, ref.line, "excerpt-source-mismatch",
                                f"evidence: excerpt '{ref}' is not from the item's source "
@@ -370,7 +389,9 @@ def _check_claim(claim: Claim, content: Content, index: dict, claim_ids: set, ci
                  linked: set, diags: list) -> None:
     for item in claim.evidence:
         _check_evidence_item(item, claim, content, index, cited, diags)
-    if claim.evidence and not any(item.excerpts for item in claim.evidence):  # else too-few-items
+    # An excerpt link written but unreadable (its error is reported) is not "no excerpt".
+    if claim.evidence and not any(item.excerpts or item.unread_excerpts
+                                  for item in claim.evidence):  # else too-few-items
         diags.append(error(claim.path, claim.line, "missing-excerpt",
                            "the claim's evidence quotes no excerpt; at least one item needs "
                            "'excerpts' so readers can see the source's own words", claim.col))
@@ -426,7 +447,13 @@ def _check_arms(arms, path: str, where: str, diags: list) -> None:
 
 
 def _check_effect(e, path: str, diags: list) -> None:
-    if not (e.ci_low <= e.value <= e.ci_high):
+    if e.ci_low > e.ci_high:
+        # Bounds written the wrong way round: the value would also lie "outside" them, which
+        # would send a contributor to check the wrong number.
+        diags.append(error(path, e.line, "invalid-effect",
+                           f"effect: ci_low {e.ci_low:g} is above ci_high {e.ci_high:g}; swap "
+                           "them", e.col))
+    elif not (e.ci_low <= e.value <= e.ci_high):
         diags.append(error(path, e.line, "invalid-effect",
                            f"effect: value {e.value:g} lies outside its confidence "
                            f"interval {e.ci_low:g} to {e.ci_high:g}", e.col))
