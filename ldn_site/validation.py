@@ -3,7 +3,8 @@
 Owns cross-references (BibTeX keys, source records, excerpt links, related claims, the home
 page's key messages), id uniqueness, the use of each source kind and of the participant fields,
 the rules of the two kinds of claim (effect claims are graded, factual claims name their
-authority and carry no GRADE judgement), plausible effect sizes, unsafe links in Markdown, the
+authority and carry no GRADE judgement), plausible effect sizes, unsafe links and raw HTML in
+Markdown, BibTeX keys and claim ids written in prose (readers do not know them), the
 BibTeX fields a page turns into links or citations (url, doi, names), review age, the site
 settings (a disclaimer a reader can see, a BCP 47 language tag), the grading of each claim
 through ``grading``, and the reviewing rules of ``auditing`` (numbers with a home, verdict and
@@ -21,12 +22,12 @@ from html.parser import HTMLParser
 
 from ldn_site import vocabulary as v
 from ldn_site.auditing import check_numbers, check_verdict_pairs
-from ldn_site.citations import entry_problems
+from ldn_site.citations import entry_problems, short_label
 from ldn_site.diagnostics import Diagnostic, closest, did_you_mean, error, warning
 from ldn_site.grading import Grade, grade_claim
-from ldn_site.markup import find_unsafe_links, is_web_url, render_markdown
-from ldn_site.model import (ID_PATTERN, LANGUAGE_TAG_MAX, Claim, Content, EvidenceItem, Source,
-                            Text, is_language_tag)
+from ldn_site.markup import find_raw_html, find_unsafe_links, is_web_url, render_markdown
+from ldn_site.model import (ID_PATTERN, LANGUAGE_TAG_MAX, Claim, Config, Content, EvidenceItem,
+                            Excerpt, FullText, Source, Text, is_language_tag)
 from ldn_site.schema import fields_of
 
 _ID = re.compile(ID_PATTERN)
@@ -118,6 +119,7 @@ def validate_content(content: Content, today: datetime.date | None = None,
     if content.config is not None:
         _check_config(content.config, diags)
     _check_markdown(content, diags)
+    _check_raw_keys(content, diags)
     quotes = None
     if fulltexts is not None:
         quote_diags, quotes = check_quotes(sources, fulltexts)
@@ -551,6 +553,70 @@ def _check_markdown(content: Content, diags: list) -> None:
                                    f"link to '{url}' uses a forbidden scheme (only http:, "
                                    "https: and mailto: links are allowed)",
                                    getattr(text, "col", 0)))
+            tags = find_raw_html(text)
+            if tags:
+                diags.append(warning(path, getattr(text, "line", 0), "raw-html",
+                                     f"HTML is not rendered, so readers would see '{tags[0]}' "
+                                     "as text; use Markdown instead (**bold**, *italic*, "
+                                     "[text](https://...)) or the character itself (² rather "
+                                     "than <sup>2</sup>)", getattr(text, "col", 0)))
+
+
+# Text a reader does not see as our prose: a quotation (verbatim, so it cannot be reworded),
+# the name of a full-text file, the output folder.
+_NOT_PROSE = frozenset({(Excerpt, "text"), (FullText, "file"), (Config, "output_dir")})
+# A BibTeX key or claim id is a whole run of these characters (as the page check reads it).
+_TOKEN = re.compile(r"[\w-]+")
+# Link targets and addresses are not read as prose: a key there is part of a link.
+_LINK_TARGET = re.compile(r"\]\([^)]*\)|<[a-z][a-z0-9+.-]*:[^>]*>|\bhttps?://\S+",
+                          re.IGNORECASE)
+
+
+def iter_prose(obj, where: str = ""):
+    """(field label, text) of every free-text field of a model object, recursively: the
+    fields without a fixed format or list of choices, which are written as prose."""
+    for name, _, meta, _ in fields_of(type(obj)):
+        value = getattr(obj, name)
+        label = f"{where}.{name}" if where else name
+        if value is None or meta.get("pattern") or meta.get("choices") or \
+                (type(obj), name) in _NOT_PROSE:
+            continue
+        if isinstance(value, str):
+            yield label, value
+        elif isinstance(value, list):
+            for i, item in enumerate(value, 1):
+                if dataclasses.is_dataclass(item):
+                    yield from iter_prose(item, f"{label}[{i}]")
+        elif dataclasses.is_dataclass(value):
+            yield from iter_prose(value, label)
+
+
+def _check_raw_keys(content: Content, diags: list) -> None:
+    """A BibTeX key or a claim id written in prose reaches readers as a code they do not know
+    (tests/test_review_rules.py checks the built pages for the same)."""
+    bibkeys = set(content.bib) | set(content.sources)
+    claim_ids = {c.id for c in content.claims} | content.broken_claims
+    documents = [(c.path, c) for c in content.claims]
+    documents += [(s.path, s) for _, s in sorted(content.sources.items())]
+    if content.config is not None:
+        documents.append((content.config.path, content.config))
+    for path, obj in documents:
+        for label, text in iter_prose(obj):
+            prose = _LINK_TARGET.sub(" ", text) if "](" in text or "<" in text or "://" in text \
+                else text
+            for token in dict.fromkeys(_TOKEN.findall(prose)):
+                if token in bibkeys:
+                    entry = content.bib.get(token)
+                    example = f", such as '{short_label(entry)}'" if entry else ""
+                    diags.append(error(path, getattr(text, "line", 0), "raw-key",
+                                       f"{label}: '{token}' is a BibTeX key, which readers do "
+                                       f"not know; name the study in words{example}, as the "
+                                       "site's citation links do", getattr(text, "col", 0)))
+                elif token in claim_ids:
+                    diags.append(error(path, getattr(text, "line", 0), "raw-key",
+                                       f"{label}: '{token}' is a claim id, which readers do not "
+                                       "know; name the claim in words, or list it under "
+                                       "related", getattr(text, "col", 0)))
 
 
 def check_quotes(sources: dict[str, Source], fulltexts: dict[str, str | None]
