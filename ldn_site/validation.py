@@ -567,6 +567,7 @@ def _check_markdown(content: Content, diags: list) -> None:
 _NOT_PROSE = frozenset({(Excerpt, "text"), (FullText, "file"), (Config, "output_dir")})
 # A BibTeX key or claim id is a whole run of these characters (as the page check reads it).
 _TOKEN = re.compile(r"[\w-]+")
+_CODE_LIKE = re.compile(r"[\d_-]")
 # Link targets and addresses are not read as prose: a key there is part of a link.
 _LINK_TARGET = re.compile(r"\]\([^)]*\)|<[a-z][a-z0-9+.-]*:[^>]*>|\bhttps?://\S+",
                           re.IGNORECASE)
@@ -593,9 +594,11 @@ def iter_prose(obj, where: str = ""):
 
 def _check_raw_keys(content: Content, diags: list) -> None:
     """A BibTeX key or a claim id written in prose reaches readers as a code they do not know
-    (tests/test_review_rules.py checks the built pages for the same)."""
-    bibkeys = set(content.bib) | set(content.sources)
-    claim_ids = {c.id for c in content.claims} | content.broken_claims
+    (tests/test_review_rules.py checks the built pages for the same). A key or id that is a
+    plain word ('pain', 'a') may be the word itself, so only those that hold a digit, a hyphen
+    or an underscore, as real keys and ids do, are looked for."""
+    bibkeys = {k for k in set(content.bib) | set(content.sources) if _CODE_LIKE.search(k)}
+    claim_ids = {c.id for c in content.claims if _CODE_LIKE.search(c.id)}
     documents = [(c.path, c) for c in content.claims]
     documents += [(s.path, s) for _, s in sorted(content.sources.items())]
     if content.config is not None:
