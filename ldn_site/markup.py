@@ -6,7 +6,8 @@ links straight through, and a sanitizer alone would silently delete medical text
 never executed, never dropped); nh3 then runs as a second line of defence with a small allow
 list and only safe URL schemes; ``find_unsafe_links`` lets ``check`` refuse every other scheme
 outright; ``find_raw_html`` lets it warn about the HTML tags a contributor wrote, which
-readers would see as text. ``is_web_url`` is the one test of an address given outside Markdown (a BibTeX url).
+readers would see as text. ``is_web_url`` is the one test of an address given outside Markdown
+(a BibTeX url).
 Pure: text in, text out (results may be kept between builds in the store the pipeline hands
 in).
 """
