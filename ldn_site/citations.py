@@ -350,22 +350,25 @@ class Citations:
         return plain_text(self._html.get(key, key))
 
     def short(self, key: str) -> str:
-        """'Younger 2013' style label for tables and lists: first author's family name (with
-        'et al.' or the second name), then the year; the title when there is no author."""
+        """'Younger 2013' style label for tables and lists (see ``short_label``)."""
         entry = self.bib.get(key)
-        if entry is None:
-            return key
-        decoded = decode_entry(entry)
-        families = [_family(parts) for parts in decoded.names.get("author", [])]
-        first = families[0] if families else ""
-        if len(families) > 2:
-            first += " et al."
-        elif len(families) == 2:
-            first += " & " + families[1]
-        if not first:
-            # No author (a registry record, an unsigned page): the title's first words.
-            words = decoded.fields.get("title", "").split()
-            first = " ".join(words[:SHORT_TITLE_WORDS]).rstrip(",.:;") + (
-                "…" if len(words) > SHORT_TITLE_WORDS else "")
-        year = decoded.fields.get("year", "")
-        return " ".join(p for p in (first, year) if p) or key
+        return key if entry is None else short_label(entry)
+
+
+def short_label(entry: BibEntry) -> str:
+    """'Younger 2013' style label: first author's family name (with 'et al.' or the second
+    name), then the year; the title when there is no author."""
+    decoded = decode_entry(entry)
+    families = [_family(parts) for parts in decoded.names.get("author", [])]
+    first = families[0] if families else ""
+    if len(families) > 2:
+        first += " et al."
+    elif len(families) == 2:
+        first += " & " + families[1]
+    if not first:
+        # No author (a registry record, an unsigned page): the title's first words.
+        words = decoded.fields.get("title", "").split()
+        first = " ".join(words[:SHORT_TITLE_WORDS]).rstrip(",.:;") + (
+            "…" if len(words) > SHORT_TITLE_WORDS else "")
+    year = decoded.fields.get("year", "")
+    return " ".join(p for p in (first, year) if p) or entry.key

@@ -5,7 +5,9 @@ links straight through, and a sanitizer alone would silently delete medical text
 "take <dose> mg". So raw HTML is disabled in the parser and therefore shown as text (escaped,
 never executed, never dropped); nh3 then runs as a second line of defence with a small allow
 list and only safe URL schemes; ``find_unsafe_links`` lets ``check`` refuse every other scheme
-outright. ``is_web_url`` is the one test of an address given outside Markdown (a BibTeX url).
+outright; ``find_raw_html`` lets it warn about the HTML tags a contributor wrote, which
+readers would see as text. ``is_web_url`` is the one test of an address given outside Markdown
+(a BibTeX url).
 Pure: text in, text out (results may be kept between builds in the store the pipeline hands
 in).
 """
@@ -137,6 +139,53 @@ def _unsafe_links(text: str) -> tuple[str, ...]:
         if scheme and scheme.group(1) not in SAFE_SCHEMES:
             unsafe.append(url)
     return tuple(unsafe)
+
+
+# The elements of HTML (and a few old ones people still type): a "<" followed by one of these
+# is an HTML tag, while "a < b", "p<0.05" or "take <dose> mg" are text.
+_HTML_ELEMENTS = (
+    "a abbr address area article aside audio b bdi bdo big blockquote body br button canvas "
+    "caption center cite code col colgroup data datalist dd del details dfn dialog div dl dt em "
+    "embed fieldset figcaption figure font footer form h1 h2 h3 h4 h5 h6 head header hr html i "
+    "iframe img input ins kbd label legend li link main map mark meta meter nav noscript object "
+    "ol optgroup option output p param picture pre progress q rp rt ruby s samp script section "
+    "select small source span strike strong style sub summary sup svg table tbody td template "
+    "textarea tfoot th thead time title tr track tt u ul var video wbr").split()
+_HTML_TAG = re.compile(r"<!--|</?(?:" + "|".join(_HTML_ELEMENTS) + r")(?:\s[^<>]*)?/?>",
+                       re.IGNORECASE)
+
+
+class _ShownText(HTMLParser):
+    """The text of rendered Markdown outside code, where a reader sees it as prose."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self._code = 0
+
+    def handle_starttag(self, tag, attrs):
+        self._code += tag == "code"
+
+    def handle_endtag(self, tag):
+        self._code -= tag == "code" and self._code > 0
+
+    def handle_data(self, data):
+        if not self._code:
+            self.parts.append(data)
+
+
+def find_raw_html(text: str) -> list[str]:
+    """The HTML tags written in a Markdown text outside code spans and blocks. Raw HTML is
+    disabled, so each is shown to readers as the tag itself, not as what it was meant to do."""
+    text = str(text)
+    if not _HTML_TAG.search(text):  # most texts: no tag at all, no rendering
+        return []
+    md = _link_parser()
+    md.reset()
+    shown = _ShownText()
+    shown.feed(md.convert(text))
+    shown.close()
+    return _HTML_TAG.findall("".join(shown.parts))
 
 
 def is_web_url(url: str) -> bool:

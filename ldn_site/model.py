@@ -103,6 +103,15 @@ def internal(default=0):
     return spec("", internal=True, default=default)
 
 
+# Internal fields that ``schema`` fills in when part of a mapping could not be read, so that
+# validation reports the mistake once and not again, further on, as something missing or
+# dangling: ``misspelt_fields``, the fields an unknown key was probably meant to be; and
+# ``unread_<list field>``, what could be seen of each item of that list left out (an
+# excerpt's id, a link's text; "" where nothing could be seen).
+def read_errors():
+    return internal(())
+
+
 # --- sources -------------------------------------------------------------------------------
 
 @dataclass
@@ -207,6 +216,8 @@ class Source:
         "Such a source is marked unverified wherever it appears, is not plotted and cannot set "
         "a claim's starting certainty.", default_factory=list,
         choices=v.values(v.UNVERIFIED_DETAILS))
+    unread_excerpts: tuple[str, ...] = read_errors()
+    misspelt_fields: tuple[str, ...] = read_errors()
     # Filled in by loading: the bibkey is the file name.
     key: str = internal("")
     path: str = internal("")
@@ -303,6 +314,7 @@ class EvidenceItem:
                                    "a claim needs at least one across its evidence.",
                                    default_factory=list, pattern=EXCERPT_REF_PATTERN)
     effect: Effect | None = optional("A numeric effect with its confidence interval.")
+    unread_excerpts: tuple[str, ...] = read_errors()
     line: int = internal()
     col: int = internal()
 

@@ -1,8 +1,11 @@
 """Schema: typed conversion of YAML nodes into the content model, and its JSON Schema export.
 
 Owns the per-file rules that the model's field metadata declares: required and unknown keys,
-types, allowed values, patterns, minimum list sizes. Types come from the schema, never from
-YAML's guessing, so ``no`` in a text field stays the text "no" and ``1.10`` stays "1.10".
+types, allowed values, patterns, minimum list sizes. It records on an object what could be
+seen of what could not be read (the fields an unknown key was probably meant to be, the ids
+of list items left out), so that ``validation`` does not report those mistakes again as
+something missing or dangling. Types come from the schema, never from YAML's guessing, so
+``no`` in a text field stays the text "no" and ``1.10`` stays "1.10".
 Everything that spans files (ids, references, grading reasons) belongs to ``validation``.
 Pure: takes nodes and returns values with diagnostics; never reads files, never raises on bad
 content.
@@ -71,6 +74,9 @@ def _convert_object(node: Node, cls, path: str, where: str, diags: list) -> obje
     fields = fields_of(cls)
     given, meant = _known_keys(node, {f[0] for f in fields}, path, where, diags)
     kwargs = {}
+    internal = cls.__dataclass_fields__
+    if "misspelt_fields" in internal:
+        kwargs["misspelt_fields"] = tuple(sorted(meant))
     ok = True
     for fname, tp, meta, required in fields:
         label = _join(where, fname)
@@ -83,7 +89,10 @@ def _convert_object(node: Node, cls, path: str, where: str, diags: list) -> obje
                 ok = False
             continue
         before = len(diags)
-        val = _convert_value(given[fname], tp, meta, path, label, diags)
+        unread: list[str] = []
+        val = _convert_value(given[fname], tp, meta, path, label, diags, unread)
+        if unread and f"unread_{fname}" in internal:
+            kwargs[f"unread_{fname}"] = tuple(unread)
         if len(diags) > before and val is None:
             ok = ok and not required
             continue
@@ -140,19 +149,26 @@ def _shape(tp) -> tuple[str, object]:
     return "scalar", tp
 
 
-def _convert_value(node: Node, tp, meta: dict, path: str, label: str, diags: list):
+def _convert_value(node: Node, tp, meta: dict, path: str, label: str, diags: list,
+                   unread: list | None = None):
+    """The value of one field. For a list, ``unread`` receives what could be seen of each
+    item that could not be read (see ``_item_id``), or one "" when the list itself could not."""
     shape, tp = _shape(tp)
     if shape == "list":
         item_tp = tp
         if node.kind != SEQUENCE:
             diags.append(error(path, node.line, "wrong-type",
                                f"'{label}' must be a list, not {_describe(node)}", node.col))
+            if unread is not None:
+                unread.append("")
             return None
         items = []
         for i, child in enumerate(node.items):
             item = _convert_value(child, item_tp, meta, path, f"{label}[{i + 1}]", diags)
             if item is not None:
                 items.append(item)
+            elif unread is not None:
+                unread.append(_item_id(child))
         if len(node.items) < meta.get("min_items", 0):
             diags.append(error(path, node.line, "too-few-items",
                                f"'{label}' needs at least {meta['min_items']} item(s)", node.col))
@@ -164,6 +180,18 @@ def _convert_value(node: Node, tp, meta: dict, path: str, label: str, diags: lis
                            f"'{label}' must be a single value, not {_describe(node)}", node.col))
         return None
     return _convert_scalar(node, tp, meta, path, label, diags)
+
+
+def _item_id(node: Node) -> str:
+    """What a list item that could not be read was meant to be called: a scalar's text (an
+    excerpt link), a mapping's ``id`` (an excerpt), or "" when that cannot be seen."""
+    if node.kind == SCALAR:
+        return str(node.value)
+    if node.kind == MAPPING:
+        for key, value in node.items:
+            if key.value == "id" and value.kind == SCALAR:
+                return str(value.value)
+    return ""
 
 
 def _convert_scalar(node: Node, tp, meta: dict, path: str, label: str, diags: list):

@@ -3,9 +3,10 @@
 Owns cross-references (BibTeX keys, source records, excerpt links, related claims, the home
 page's key messages), id uniqueness, the use of each source kind and of the participant fields,
 the rules of the two kinds of claim (effect claims are graded, factual claims name their
-authority and carry no GRADE judgement), plausible effect sizes, unsafe links in Markdown, every
-BibTeX entry (its type, its field names, a field run on into the next for a missing comma,
-empty values, the year, names, and the url and doi a page turns into links), review age, the site
+authority and carry no GRADE judgement), plausible effect sizes, unsafe links and raw HTML in
+Markdown, BibTeX keys and claim ids written in prose (readers do not know them), every BibTeX
+entry (its type, its field names, a field run on into the next for a missing comma, empty
+values, the year, names, and the url and doi a page turns into links), review age, the site
 settings (a disclaimer a reader can see, a BCP 47 language tag), the grading of each claim
 through ``grading``, and the reviewing rules of ``auditing`` (numbers with a home, verdict and
 certainty pairs). Pure: takes the loaded ``Content`` and returns the grades with
@@ -22,14 +23,16 @@ from html.parser import HTMLParser
 
 from ldn_site import vocabulary as v
 from ldn_site.auditing import check_numbers, check_verdict_pairs
-from ldn_site.citations import ENTRY_TYPES, FIELDS, NAME_FIELDS, entry_problems, split_names
-from ldn_site.diagnostics import Diagnostic, did_you_mean, error, warning
+from ldn_site.citations import (ENTRY_TYPES, FIELDS, NAME_FIELDS, entry_problems, short_label,
+                                split_names)
+from ldn_site.diagnostics import Diagnostic, closest, did_you_mean, error, warning
 from ldn_site.grading import Grade, grade_claim
-from ldn_site.markup import find_unsafe_links, is_web_url, render_markdown
-from ldn_site.model import (LANGUAGE_TAG_MAX, BibEntry, Claim, Content, EvidenceItem, Source,
-                            Text, is_language_tag)
+from ldn_site.markup import find_raw_html, find_unsafe_links, is_web_url, render_markdown
+from ldn_site.model import (ID_PATTERN, LANGUAGE_TAG_MAX, BibEntry, Claim, Config, Content,
+                            EvidenceItem, Excerpt, FullText, Source, Text, is_language_tag)
 from ldn_site.schema import fields_of
 
+_ID = re.compile(ID_PATTERN)
 RANDOMIZED_KINDS = frozenset(k.value for k in v.KINDS if k.randomized)
 # A bare DOI, as the DOI handbook writes it; the page links it through https://doi.org/.
 DOI_PATTERN = re.compile(r"10\.\d{4,9}/\S+")
@@ -118,6 +121,7 @@ def validate_content(content: Content, today: datetime.date | None = None,
     if content.config is not None:
         _check_config(content.config, diags)
     _check_markdown(content, diags)
+    _check_raw_keys(content, diags)
     quotes = None
     if fulltexts is not None:
         quote_diags, quotes = check_quotes(sources, fulltexts)
@@ -158,7 +162,9 @@ def _check_sources(content: Content, diags: list) -> None:
                 diags.append(error(source.path, ex.line, "missing-translation",
                                    f"excerpt '{ex.id}': a quotation in another language needs "
                                    "both 'lang' and an English 'translation'", ex.col))
-        if source.kind == "popular-article" and source.fulltext is None:
+        # A misspelt key meant as 'fulltext' is reported as unknown, naming 'fulltext'.
+        if source.kind == "popular-article" and source.fulltext is None and \
+                "fulltext" not in source.misspelt_fields:
             diags.append(error(source.path, 1, "missing-field",
                                "a popular article needs 'fulltext' so its excerpts can be "
                                "checked verbatim"))
@@ -418,21 +424,34 @@ def _check_excerpt_ref(ref: Text, claim: Claim, content: Content, index: dict, d
                            f"(sources/{key}.yaml)", col))
         return None
     if ref not in index:
-        ids = [f"{key}#{e.id}" for e in content.sources[key].excerpts]
-        diags.append(error(claim.path, line, "dangling-excerpt",
-                           f"{field}: excerpt '{ref}' does not exist{did_you_mean(ref, ids)}",
-                           col))
+        # An excerpt with errors of its own is reported in its source's file, not here.
+        if not _unread_excerpt(content.sources[key], split_ref(ref)[1]):
+            ids = [f"{key}#{e.id}" for e in content.sources[key].excerpts]
+            diags.append(error(claim.path, line, "dangling-excerpt",
+                               f"{field}: excerpt '{ref}' does not exist"
+                               f"{did_you_mean(ref, ids)}", col))
         return None
     return content.sources[key].kind
+
+
+def _unread_excerpt(source: Source, excerpt_id: str) -> bool:
+    """Whether the excerpt ``excerpt_id`` may be one that the source's file holds but that
+    could not be read: one written with that id, or one whose id is missing or malformed (so
+    which id it was meant to have cannot be known). Its own error is reported already."""
+    return any(unread == excerpt_id or not _ID.fullmatch(unread)
+               for unread in source.unread_excerpts)
 
 
 def _check_evidence_item(item: EvidenceItem, claim: Claim, content: Content, index: dict,
                          cited: set, diags: list) -> None:
     """One evidence item: its source, its excerpts and its effect."""
     if not _in_bib(content, item.source):
+        meant = closest(item.source, content.bib)
         diags.append(error(claim.path, item.source.line, "unknown-bibkey",
                            f"evidence: unknown BibTeX key '{item.source}'"
                            f"{did_you_mean(item.source, content.bib)}", item.source.col))
+        if meant is not None:
+            cited.add(meant)  # the source meant is cited: not "unused" as well
     elif _unreadable_source(content, item.source):
         pass  # its file's own errors are reported already
     elif item.source not in content.sources:
@@ -445,8 +464,11 @@ def _check_evidence_item(item: EvidenceItem, claim: Claim, content: Content, ind
             diags.append(error(claim.path, item.source.line, "article-as-evidence",
                                f"evidence: '{item.source}' is a popular article under review; "
                                "cite it in seen_in, not as evidence", item.source.col))
+    # An unknown key is most often a typing error; the item's excerpts then name the source
+    # meant, and calling them mismatched would report the same mistake again.
+    known = item.source in content.bib or item.source in content.sources or content.broken_bib
     for ref in item.excerpts:
-        if _check_excerpt_ref(ref, claim, content, index, diags, "evidence") and \
+        if _check_excerpt_ref(ref, claim, content, index, diags, "evidence") and known and \
                 split_ref(ref)[0] != item.source:
             diags.append(error(claim.path, ref.line, "excerpt-source-mismatch",
                                f"evidence: excerpt '{ref}' is not from the item's source "
@@ -460,7 +482,9 @@ def _check_claim(claim: Claim, content: Content, index: dict, claim_ids: set, ci
                  linked: set, diags: list) -> None:
     for item in claim.evidence:
         _check_evidence_item(item, claim, content, index, cited, diags)
-    if claim.evidence and not any(item.excerpts for item in claim.evidence):  # else too-few-items
+    # An excerpt link written but unreadable (its error is reported) is not "no excerpt".
+    if claim.evidence and not any(item.excerpts or item.unread_excerpts
+                                  for item in claim.evidence):  # else too-few-items
         diags.append(error(claim.path, claim.line, "missing-excerpt",
                            "the claim's evidence quotes no excerpt; at least one item needs "
                            "'excerpts' so readers can see the source's own words", claim.col))
@@ -516,7 +540,13 @@ def _check_arms(arms, path: str, where: str, diags: list) -> None:
 
 
 def _check_effect(e, path: str, diags: list) -> None:
-    if not (e.ci_low <= e.value <= e.ci_high):
+    if e.ci_low > e.ci_high:
+        # Bounds written the wrong way round: the value would also lie "outside" them, which
+        # would send a contributor to check the wrong number.
+        diags.append(error(path, e.line, "invalid-effect",
+                           f"effect: ci_low {e.ci_low:g} is above ci_high {e.ci_high:g}; swap "
+                           "them", e.col))
+    elif not (e.ci_low <= e.value <= e.ci_high):
         diags.append(error(path, e.line, "invalid-effect",
                            f"effect: value {e.value:g} lies outside its confidence "
                            f"interval {e.ci_low:g} to {e.ci_high:g}", e.col))
@@ -614,6 +644,73 @@ def _check_markdown(content: Content, diags: list) -> None:
                                    f"link to '{url}' uses a forbidden scheme (only http:, "
                                    "https: and mailto: links are allowed)",
                                    getattr(text, "col", 0)))
+            tags = find_raw_html(text)
+            if tags:
+                diags.append(warning(path, getattr(text, "line", 0), "raw-html",
+                                     f"HTML is not rendered, so readers would see '{tags[0]}' "
+                                     "as text; use Markdown instead (**bold**, *italic*, "
+                                     "[text](https://...)) or the character itself (² rather "
+                                     "than <sup>2</sup>)", getattr(text, "col", 0)))
+
+
+# Text a reader does not see as our prose: a quotation (verbatim, so it cannot be reworded),
+# the name of a full-text file, the output folder.
+_NOT_PROSE = frozenset({(Excerpt, "text"), (FullText, "file"), (Config, "output_dir")})
+# A BibTeX key or claim id is a whole run of these characters (as the page check reads it).
+_TOKEN = re.compile(r"[\w-]+")
+_CODE_LIKE = re.compile(r"[\d_-]")
+# Link targets and addresses are not read as prose: a key there is part of a link.
+_LINK_TARGET = re.compile(r"\]\([^)]*\)|<[a-z][a-z0-9+.-]*:[^>]*>|\bhttps?://\S+",
+                          re.IGNORECASE)
+
+
+def iter_prose(obj, where: str = ""):
+    """(field label, text) of every free-text field of a model object, recursively: the
+    fields without a fixed format or list of choices, which are written as prose."""
+    for name, _, meta, _ in fields_of(type(obj)):
+        value = getattr(obj, name)
+        label = f"{where}.{name}" if where else name
+        if value is None or meta.get("pattern") or meta.get("choices") or \
+                (type(obj), name) in _NOT_PROSE:
+            continue
+        if isinstance(value, str):
+            yield label, value
+        elif isinstance(value, list):
+            for i, item in enumerate(value, 1):
+                if dataclasses.is_dataclass(item):
+                    yield from iter_prose(item, f"{label}[{i}]")
+        elif dataclasses.is_dataclass(value):
+            yield from iter_prose(value, label)
+
+
+def _check_raw_keys(content: Content, diags: list) -> None:
+    """A BibTeX key or a claim id written in prose reaches readers as a code they do not know
+    (tests/test_review_rules.py checks the built pages for the same). A key or id that is a
+    plain word ('pain', 'a') may be the word itself, so only those that hold a digit, a hyphen
+    or an underscore, as real keys and ids do, are looked for."""
+    bibkeys = {k for k in set(content.bib) | set(content.sources) if _CODE_LIKE.search(k)}
+    claim_ids = {c.id for c in content.claims if _CODE_LIKE.search(c.id)}
+    documents = [(c.path, c) for c in content.claims]
+    documents += [(s.path, s) for _, s in sorted(content.sources.items())]
+    if content.config is not None:
+        documents.append((content.config.path, content.config))
+    for path, obj in documents:
+        for label, text in iter_prose(obj):
+            prose = _LINK_TARGET.sub(" ", text) if "](" in text or "<" in text or "://" in text \
+                else text
+            for token in dict.fromkeys(_TOKEN.findall(prose)):
+                if token in bibkeys:
+                    entry = content.bib.get(token)
+                    example = f", such as '{short_label(entry)}'" if entry else ""
+                    diags.append(error(path, getattr(text, "line", 0), "raw-key",
+                                       f"{label}: '{token}' is a BibTeX key, which readers do "
+                                       f"not know; name the study in words{example}, as the "
+                                       "site's citation links do", getattr(text, "col", 0)))
+                elif token in claim_ids:
+                    diags.append(error(path, getattr(text, "line", 0), "raw-key",
+                                       f"{label}: '{token}' is a claim id, which readers do not "
+                                       "know; name the claim in words, or list it under "
+                                       "related", getattr(text, "col", 0)))
 
 
 def check_quotes(sources: dict[str, Source], fulltexts: dict[str, str | None]

@@ -14,6 +14,7 @@ import pytest
 
 from conftest import REPO, SITES, read_tree, run_cli
 from html_dom import parse_html
+from ldn_site import validation
 from ldn_site.auditing import claimed_numbers, normalize_number, numbers_in
 from ldn_site.pipeline import check_site
 
@@ -122,9 +123,12 @@ def raw_keys_shown(site_dir, keys) -> list[tuple[str, str]]:
     return found
 
 
-def test_a_raw_key_in_prose_is_caught_on_the_page(make_site, tmp_path):
+def test_a_raw_key_in_prose_is_caught_on_the_page(make_site, tmp_path, monkeypatch):
     """The page check can fail: a key written in a summary is found, while the same key in
-    links, addresses and attributes is not."""
+    links, addresses and attributes is not. ``check`` reports such a key (``raw-key``) and a
+    build refuses it, so that rule is switched off here, as if it had missed one: the pages
+    are the backstop."""
+    monkeypatch.setattr(validation, "_check_raw_keys", lambda content, diags: None)
     site = make_site()
     path = site / CLAIM
     path.write_text(path.read_text("utf-8").replace(
