@@ -60,15 +60,22 @@ def _hint(value: str, allowed) -> str:
 # a value: the sign of a missing comma, after which bibtexparser reads the next field as more
 # of this one ("author = {Doe, J.}<newline>title = {...}" gives an author "... title = ...").
 # The name must be a known field or be followed by an opening brace or quote, so that prose
-# such as "p = 0.03" at the start of a line of a note is not taken for a field.
+# such as "p = 0.03" at the start of a line of a note is not taken for a field. A brace or
+# quote counts only if it closes the delimiter the value opened with: bibtexparser strips the
+# delimiters of a value it read whole, and keeps them when the next field ran on into it, so
+# a quote inside {...} (He said "x" y="z") is the contributor's text, not a field's end.
 _RUN_ON = re.compile(r"(?:\n|[}\"])\s*([A-Za-z][\w-]*)\s*=\s*(\S?)")
+_CLOSER = {"{": "}", '"': '"'}
 
 
 def _run_on_field(entry: BibEntry) -> tuple[int, str, str] | None:
     for name in _in_order(entry):
         value = entry.fields[name]
+        closer = _CLOSER.get(value[:1], "\n")
         for match in _RUN_ON.finditer(value):
             word = match.group(1)
+            if value[match.start()] not in ("\n", closer):
+                continue
             if word.lower() in FIELDS or match.group(2) in ("{", '"'):
                 line = entry.field_lines.get(name, entry.line) + value[:match.start(1)].count("\n")
                 return (line, "missing-comma",

@@ -161,6 +161,19 @@ def test_a_note_line_starting_with_an_equation_is_not_a_missing_comma(make_site)
     assert result.exit_code == 0
 
 
+def test_quotes_and_braces_inside_a_braced_value_are_not_a_missing_comma(make_site):
+    """A quote inside {...} is text: 'He said "x" y="z"' does not end the field, so the
+    words after it are not a run-on field (only the delimiter the value opened with is)."""
+    site = make_site()
+    bib = site / BIB
+    bib.write_text(bib.read_text(encoding="utf-8").replace(
+        "pmid = {12345678}",
+        'pmid = {12345678},\n  note = {Reported as "mild" by="most" and {LDN} title = {x}}'),
+        encoding="utf-8")
+    result = run_cli("check", "--root", site)
+    assert result.output.splitlines() == ["0 errors, 0 warnings"]
+
+
 @pytest.mark.parametrize("code, allowed", [("unknown-entry-type", citations.ENTRY_TYPES),
                                            ("unknown-field", citations.FIELDS)])
 def test_readme_lists_the_entry_types_and_fields_accepted(code, allowed):
