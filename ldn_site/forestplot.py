@@ -104,12 +104,16 @@ def side_labels(axis: Axis) -> tuple[str, str]:
 
 
 def reading(row: Row, axis: Axis) -> str:
-    """Which side a row's estimate lies on, and whether its interval includes no effect."""
+    """Which side a row's estimate lies on, and whether its interval includes no effect. The
+    words avoid a double negative ("excludes no difference") and say "but" where the estimate
+    and its interval pull apart, so a reader does not take a leaning for a finding."""
     left, right = side_labels(axis)
-    side = ("No difference" if row.value == axis.null
-            else left if row.value < axis.null else right)
-    crosses = row.low <= axis.null <= row.high
-    return f"{side}; the interval {'includes' if crosses else 'excludes'} no difference"
+    if row.value == axis.null:
+        return "No difference; the interval spans both sides"
+    side = left if row.value < axis.null else right
+    if row.low <= axis.null <= row.high:
+        return f"{side}, but the interval also includes no difference"
+    return f"{side}; the whole interval is on that side"
 
 
 def _nice_step(span: float, target: int = 5) -> float:

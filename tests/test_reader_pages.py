@@ -129,3 +129,34 @@ def test_latest_reviews_only_when_review_dates_differ(real_site):
             dates.update(t.attrs["datetime"] for t in parse_html(f.read()).find_all("time"))
     shown = home.find(id="latest-heading") is not None
     assert shown == (len(dates) > 1)
+
+
+def test_a_forest_plot_names_the_evidence_it_leaves_out(real_site):
+    """A plot draws only estimates with a 95% CI, and trials that found nothing often report
+    none: every source of the summary of findings is either a row of a plot or named, with the
+    way it points, under the plots, so a one-sided plot is never read as all the evidence."""
+    checked = 0
+    folder = os.path.join(real_site, "claims")
+    for name in sorted(os.listdir(folder)):
+        with open(os.path.join(folder, name), encoding="utf-8") as f:
+            doc = parse_html(f.read())
+        plots = doc.find("section", **{"aria-labelledby": "effects"})
+        if plots is None or plots.find("figure") is None:
+            continue
+        findings = doc.find("section", **{"aria-labelledby": "findings"})
+        evidence = {a.normalized_text(): a.attrs["href"]
+                    for row in findings.find("tbody").find_all("tr")
+                    for a in [row.find("th").find("a")]}
+        drawn = {th.normalized_text().removesuffix(" (pooled)")
+                 for table in plots.find_all("table") for th in table.find("tbody").find_all("th")}
+        named = {a.attrs["href"]: note.normalized_text()
+                 for note in plots.find_all(cls="not-plotted") for a in note.find_all("a")
+                 if a.attrs["href"].startswith("../sources/")}
+        missing = {label for label, href in evidence.items()
+                   if label not in drawn and href not in named}
+        assert missing == set(), (name, missing)
+        checked += 1
+    assert checked >= 3
+    with open(os.path.join(folder, "ldn-reduces-fibromyalgia-pain.html"), encoding="utf-8") as f:
+        note = parse_html(f.read()).find(cls="not-plotted").normalized_text()
+    assert "Bested et al. 2023 (contradicts)" in note

@@ -55,10 +55,10 @@ def test_the_table_states_every_row_in_words():
     assert forestplot.table_rows(rows(), SMD_PAIN) == [
         {"label": "Younger <&> 2013", "pooled": False, "estimate": "−0.61", "low": "−1.14",
          "high": "−0.08", "n": 31, "per_100": None,
-         "reading": "Favours LDN; the interval excludes no difference"},
+         "reading": "Favours LDN; the whole interval is on that side"},
         {"label": "Bested 2023", "pooled": False, "estimate": "0.1", "low": "−0.3",
          "high": "0.5", "n": None, "per_100": None,
-         "reading": "Favours placebo; the interval includes no difference"}]
+         "reading": "Favours placebo, but the interval also includes no difference"}]
 
 
 @pytest.mark.parametrize("better,left,right", [
@@ -118,7 +118,7 @@ def test_events_per_100_appear_in_the_table():
     table = forestplot.table_rows([row], RR_DREAMS)
     assert table == [{"label": "Doe 2020", "pooled": False, "estimate": "3", "low": "0.9",
                       "high": "9.9", "n": 60, "per_100": ("30", "10"),
-                      "reading": "Favours placebo; the interval includes no difference"}]
+                      "reading": "Favours placebo, but the interval also includes no difference"}]
 
 
 @pytest.mark.parametrize("lo,hi,expected", [

@@ -280,12 +280,22 @@ def forest_plots(site: Site, claim: Claim) -> list[dict]:
     return plots
 
 
-def list_unplotted(site: Site, claim: Claim) -> list[dict]:
-    """The sources whose effects are left out of the plots because their journal or DOI is
-    unverified (an unverified paper may not be the one we think it is)."""
-    keys = dict.fromkeys(item.source for item in claim.evidence
-                         if item.effect is not None and site.sources[item.source].unverified)
-    return [source_link(site, key) for key in keys]
+def list_unplotted(site: Site, claim: Claim) -> dict[str, list[dict]]:
+    """The evidence left out of the plots, so that a plot is never read as all the evidence:
+    ``unverified``, sources whose effect is left out because their journal or DOI is unverified
+    (an unverified paper may not be the one we think it is), and ``no_estimate``, the rest of
+    the evidence with no estimate and 95% CI to draw, each with the way it points (a trial that
+    found no effect often reports no interval, and leaving it out silently would tilt the
+    picture)."""
+    unverified = dict.fromkeys(item.source for item in claim.evidence
+                               if item.effect is not None and site.sources[item.source].unverified)
+    plotted = {item.source for item in claim.evidence if item.effect is not None}
+    no_estimate = [{**source_link(site, item.source),
+                    "direction": term_view(v.DIRECTIONS, item.direction)}
+                   for item in claim.evidence
+                   if item.source not in plotted and item.source not in unverified]
+    return {"unverified": [source_link(site, key) for key in unverified],
+            "no_estimate": list({d["key"]: d for d in no_estimate}.values())}
 
 
 def per_100(arms) -> tuple[str, str] | None:
