@@ -116,6 +116,14 @@ def test_every_quoted_popular_statement_is_labelled(pages):
     # The key findings show each claim's statement as a claim.
     lines = pages["index.html"].find_all(cls="statement-line")
     assert lines and all(line.normalized_text().startswith("Claim: ") for line in lines)
+    # So does the evidence map, each with its certainty in words, not only as dots that could
+    # be taken for a star rating.
+    items = [li for li in pages["index.html"].find("table", cls="evidence-map").find_all("li")
+             if "/claims/" not in li.find("a").attrs["href"]]
+    assert [li.normalized_text() for li in items] == [
+        "Claim: The drug reduces pain ●●●○ moderate certainty",
+        "Claim: Alcohol should be avoided with the drug ●●●○ moderate certainty",
+        "Claim: The drug was first approved in 2001 ▣ documented"]
 
 
 # --- the home page starts with the bottom line ---------------------------------------------
@@ -231,8 +239,14 @@ def test_an_unverified_source_is_marked_and_not_plotted(pages):
     labels = [t.normalized_text() for t in svg.find_all("text")]
     assert any(label.startswith("Doe & Roe 2020") for label in labels), labels
     assert not any("review" in label.lower() for label in labels), labels
-    note = doc.find("section", aria_labelledby="effects").find("p", cls="not-plotted")
-    assert note.normalized_text().startswith(
+    notes = [p.normalized_text() for p in
+             doc.find("section", aria_labelledby="effects").find_all("p", cls="not-plotted")]
+    assert [n.split(":")[0] for n in notes] == [
+        "Not plotted, because no estimate with a 95% confidence interval was available to us "
+        "(so the plots are not the whole evidence), each with how it bears on the claim",
+        "Not plotted, because the journal or DOI could not be verified"]
+    assert "claim: Doe 2021 (supports), Roe 2019 (inconclusive), Poe 2018 (supports)." in notes[0]
+    assert notes[1].startswith(
         "Not plotted, because the journal or DOI could not be verified: A review of the drug "
         "2022.")
 
