@@ -54,8 +54,8 @@ def view_claim(site: Site, page: Page) -> dict:
                        rating_card(site, card))
     rob_rows = list_rob_rows(site, claim)
     # The linker links each term's first mention, so texts go through it in page order.
-    statement_html = Markup(linker(escape(claim.statement)))
     summary_html = Markup(linker(site.md(claim.summary)))
+    statement_html = Markup(linker(escape(claim.statement)))
     side_effects = side_effects_view(site, claim, linker)
     evidence = evidence_view(site, claim, linker)
     factual = claim.kind == "factual"
@@ -99,7 +99,6 @@ def view_claim(site: Site, page: Page) -> dict:
 def list_toc(factual: bool, plots: bool, rob_rows: bool, articles: bool) -> list[tuple]:
     """The page's sections as (anchor, label, shown), those it has."""
     return [entry for entry in (
-        ("summary", "In short", True),
         ("findings", "Summary of findings", True),
         ("effects", "Effect estimates", plots),
         ("bias", "Risk of bias", rob_rows),

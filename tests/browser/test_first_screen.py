@@ -102,6 +102,24 @@ def test_claim_verdict_is_above_the_fold(browser, fixture_site, viewport):
 
 
 @pytest.mark.parametrize("viewport", [SMALL_PHONE, DESKTOP], ids=["375x667", "1280x900"])
+def test_claim_bottom_line_starts_on_the_first_screen(browser, fixture_site, viewport):
+    """The claim's own answer (the first line of "In short"), not only the general meaning of
+    its verdict, is on the first screen."""
+    for claim in ("drug-x-reduces-pain", "drug-x-not-with-opioids", "registry-outcome-was-pain"):
+        context = browser.new_context(viewport=viewport)
+        try:
+            page = context.new_page()
+            page.goto(f"{fixture_site}claims/{claim}.html", wait_until="load")
+            first = page.locator(".answer .in-short p").first
+            box = first.bounding_box()
+            line = float(first.evaluate("e => parseFloat(getComputedStyle(e).lineHeight)"))
+            assert box and box["y"] + line <= viewport["height"], \
+                f"{claim}: the bottom line starts at y = {box and box['y']}"
+        finally:
+            context.close()
+
+
+@pytest.mark.parametrize("viewport", [SMALL_PHONE, DESKTOP], ids=["375x667", "1280x900"])
 def test_home_key_messages_start_above_the_fold(browser, fixture_site, viewport):
     bottom = bottom_of(browser, f"{fixture_site}index.html", viewport,
                        ".key-messages li .key-claim .badge")
