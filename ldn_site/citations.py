@@ -138,6 +138,9 @@ class DecodedEntry:
     fields: dict[str, str]
     names: dict[str, list[NameParts]]
     problems: tuple[tuple[str, str], ...] = ()
+    # The name fields whose list ends in BibTeX's "and others": more people than are named.
+    # "others" is BibTeX's mark for that, not a person, so it is not among ``names``.
+    truncated: frozenset = frozenset()
 
 
 def decode_entry(entry: BibEntry) -> DecodedEntry:
@@ -169,13 +172,21 @@ def _decode(entry_type: str, key: str, items: tuple[tuple[str, str], ...]) -> De
                          "nested too deeply"))
         decoded = decoded.ignore_error_block
     fields = {k: str(v).strip() for k, v in items if k in VERBATIM_FIELDS}
-    names = {}
+    names, truncated = {}, set()
     for field in decoded.fields:
         if field.key in NAME_FIELDS:
-            names[field.key] = [_map_words(parts, _one_line) for parts in field.value]
+            people = [_map_words(parts, _one_line) for parts in field.value]
+            if len(people) > 1 and _is_others(people[-1]):
+                people.pop()
+                truncated.add(field.key)
+            names[field.key] = people
         else:
             fields[field.key] = _one_line(field.value)
-    return DecodedEntry(fields, names, tuple(problems))
+    return DecodedEntry(fields, names, tuple(problems), frozenset(truncated))
+
+
+def _is_others(parts: NameParts) -> bool:
+    return not (parts.first or parts.von or parts.jr) and parts.last == ["others"]
 
 
 def _one_line(text) -> str:
@@ -228,7 +239,8 @@ def _csl_name(parts: NameParts) -> dict:
 
 
 def person_names(bib_author: str) -> list[str]:
-    """Each name of a BibTeX name list as written in running text ("Ludwig van Beethoven")."""
+    """Each name of a BibTeX name list as written in running text ("Ludwig van Beethoven"),
+    without the "others" that marks a list as incomplete."""
     return [parts.merge_first_name_first for parts in parse_names(bib_author)]
 
 
@@ -264,6 +276,10 @@ def _csl_item(entry: BibEntry, kind: str | None = None) -> dict:
     for field in NAME_FIELDS:
         if decoded.names.get(field):
             item[field] = [_csl_name(parts) for parts in decoded.names[field]]
+            if field in decoded.truncated:
+                # CSL-JSON has no mark for an incomplete list; the style would print a
+                # name "others", so the list ends in the words the style uses for it.
+                item[field].append({"literal": "et al."})
     if f.get("title"):
         item["title"] = f["title"]
     container = (f.get("journal") or f.get("booktitle") or f.get("organization")
@@ -361,7 +377,7 @@ def short_label(entry: BibEntry) -> str:
     decoded = decode_entry(entry)
     families = [_family(parts) for parts in decoded.names.get("author", [])]
     first = families[0] if families else ""
-    if len(families) > 2:
+    if len(families) > 2 or (families and "author" in decoded.truncated):
         first += " et al."
     elif len(families) == 2:
         first += " & " + families[1]

@@ -67,6 +67,14 @@ NAMES = [
      {"family": "Özdemir", "given": "Ayşe"},
      "Özdemir A, Food and Drug Administration. A title. Journal of Tests. 2020;1:3-4.",
      "Özdemir & Food and Drug Administration 2020"),
+    # "and others" is BibTeX's mark of an incomplete list, not a person called "others".
+    ("Tan, Aidan C. and others", [(["Aidan", "C."], [], ["Tan"], [])],
+     {"family": "Tan", "given": "Aidan C."},
+     "Tan AC, et al. A title. Journal of Tests. 2020;1:3-4.", "Tan et al. 2020"),
+    ("Lee, M. C. and Wagner, H. N. and others",
+     [(["M.", "C."], [], ["Lee"], []), (["H.", "N."], [], ["Wagner"], [])],
+     {"family": "Lee", "given": "M. C."},
+     "Lee MC, Wagner HN, et al. A title. Journal of Tests. 2020;1:3-4.", "Lee et al. 2020"),
 ]
 
 
@@ -90,6 +98,7 @@ def test_people_are_named_in_running_text_for_structured_data():
     assert person_names(r"van Beethoven, Ludwig and {World Health Organization} and "
                         r"M{\"u}ller, J.") == ["Ludwig van Beethoven",
                                                 "World Health Organization", "J. Müller"]
+    assert person_names("Tan, Aidan C. and others") == ["Aidan C. Tan"]
 
 
 def test_a_name_bibtex_cannot_split_is_reported_and_kept_whole():
