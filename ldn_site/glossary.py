@@ -90,12 +90,40 @@ TERMS = (
         "results. In a single-blind study only one side does not know.",
         r"double-blind(?:ed)?|single-blind(?:ed)?"),
     GlossaryTerm(
+        "cytokine", "Cytokines",
+        "Small proteins that cells, immune cells above all, release to signal to one another. "
+        "Some promote inflammation and others dampen it; studies measure them in blood as "
+        "signs of immune activity.",
+        r"cytokines?"),
+    GlossaryTerm(
+        "documentation", "Documentation (factual claims)",
+        "A factual claim (what a label, a register or an approval states) is not weighed with "
+        "GRADE but checked against the record of a named authority. Its badge says what that "
+        "record shows: " + " ".join(f"{t.symbol} {t.label}: {t.meaning}"
+                                    for t in v.DOCUMENTATION),
+        "", "claim-kinds"),
+    GlossaryTerm(
+        "fibromyalgia", "Fibromyalgia",
+        "A long-term condition with pain in many parts of the body, usually with tiredness, "
+        "poor sleep and trouble with memory or concentration. No damage or inflammation in "
+        "the painful places explains the pain, and no blood test or scan confirms the "
+        "diagnosis: doctors make it from the symptoms.",
+        ""),
+    GlossaryTerm(
         "fiqr", "Fibromyalgia Impact Questionnaire (FIQ, FIQR)",
         "A questionnaire, in an original and a revised version (FIQR), that measures how much "
         "fibromyalgia affects daily function, overall well-being and symptoms. A higher score "
         "means a greater impact.",
         r"Fibromyalgia Impact Questionnaire", abbr=("FIQR", "FIQ"),
         expansion="Fibromyalgia Impact Questionnaire"),
+    GlossaryTerm(
+        "glia", "Glia (glial cells: microglia, astrocytes)",
+        "The cells of the brain and spinal cord that are not nerve cells. They support and "
+        "protect the nerve cells. Microglia are the immune cells of the brain and spinal cord; "
+        "astrocytes, among other tasks, keep the fluid and chemical surroundings of nerve cells "
+        "in balance. Laboratory research suggests that activated glia can amplify pain "
+        "signals; whether this happens in fibromyalgia is not established.",
+        r"(?:micro)?glia(?:l cells?)?|astrocytes?"),
     GlossaryTerm(
         "grade", "GRADE",
         "Grading of Recommendations, Assessment, Development and Evaluation: a widely used "
@@ -143,6 +171,18 @@ TERMS = (
         "(none) to 10 (the worst imaginable).",
         r"numeric(?:al)? rating scale", abbr=("NRS",), expansion="numeric rating scale"),
     GlossaryTerm(
+        "opioid-antagonist", "Opioid antagonist",
+        "A drug that attaches to opioid receptors without switching them on, and so blocks "
+        "opioids, the body's own and drugs such as morphine, from acting there. Naltrexone is "
+        "one.",
+        r"(?:opioid )?antagonists?"),
+    GlossaryTerm(
+        "opioid-receptor", "Opioid receptors",
+        "Protein molecules on nerve cells, and on some other cells, to which opioids bind: the "
+        "body's own endorphins as well as drugs such as morphine. When they are switched on "
+        "they dampen pain signals, among other effects.",
+        r"opioid receptors?|opiate receptors?"),
+    GlossaryTerm(
         "off-label", "Off-label use",
         "The use of a medicine for a condition, dose or group of patients that its approval "
         "does not cover. The medicines regulator has then not assessed the evidence for that "
@@ -177,6 +217,12 @@ TERMS = (
         "everything but the treatment, so a difference in outcomes can be attributed to it.",
         r"randomi[sz]ed(?: controlled)? trials?", abbr=("RCTs", "RCT"),
         expansion="randomized controlled trial"),
+    GlossaryTerm(
+        "responder", "Responder",
+        "A participant whose symptom improved by at least an amount set in advance, for "
+        "example pain down by at least 30%. Comparing the share of responders on the "
+        "treatment and on placebo is another way to show an effect.",
+        r"responders?"),
     GlossaryTerm(
         "risk-of-bias", "Risk of bias (RoB 2)",
         "The chance that flaws in how a study was designed or run have pushed its results away "
@@ -290,6 +336,9 @@ TRIGGERS = {
     "systematic-review": ("systematic",), "crps": ("complex regional",),
     "i2": ("heterogeneity",), "ibs": ("irritable bowel",), "iqr": ("interquartile",),
     "nrs": ("rating scale",), "sd": ("standard deviation",), "vas": ("analog",),
+    "cytokine": ("cytokine",), "glia": ("glia", "astrocyte"),
+    "opioid-antagonist": ("antagonist",), "opioid-receptor": ("receptor",),
+    "responder": ("responder",),
 }
 
 

@@ -160,3 +160,24 @@ def test_a_forest_plot_names_the_evidence_it_leaves_out(real_site):
     with open(os.path.join(folder, "ldn-reduces-fibromyalgia-pain.html"), encoding="utf-8") as f:
         note = parse_html(f.read()).find(cls="not-plotted").normalized_text()
     assert "Bested et al. 2023 (contradicts)" in note
+
+
+def test_the_glossary_explains_the_words_of_the_claims_and_the_badges(real_site):
+    """Words a reader meets in the claims about how LDN is thought to work, and the badges of
+    factual claims, have an entry; the terms found in prose are linked to it somewhere."""
+    terms = glossary_terms(real_site)
+    wanted = {"fibromyalgia", "glia", "opioid-receptor", "opioid-antagonist", "cytokine",
+              "responder", "documentation"}
+    assert wanted <= set(terms), wanted - set(terms)
+    with open(os.path.join(real_site, "glossary.html"), encoding="utf-8") as f:
+        entry = parse_html(f.read()).find("dt", id="documentation")
+    siblings = [c for c in entry.parent.children if not isinstance(c, str)]
+    definition = siblings[siblings.index(entry) + 1].normalized_text()
+    for badge in ("▣ Documented", "◪ Partly documented", "□ Not documented", "⊠ Contradicted"):
+        assert badge in definition
+    linked = set()
+    for rel in pages(real_site):
+        with open(os.path.join(real_site, rel), encoding="utf-8") as f:
+            doc = parse_html(f.read())
+        linked |= {a.attrs["href"].rsplit("#", 1)[-1] for a in doc.find_all("a", cls="term")}
+    assert {"glia", "opioid-receptor", "opioid-antagonist", "cytokine", "responder"} <= linked
