@@ -42,7 +42,7 @@ from dataclasses import dataclass, field
 
 import watchfiles
 
-from ldn_site import pipeline
+from ldn_site import loading, pipeline
 from ldn_site.diagnostics import Diagnostic, error, has_errors, sort_diagnostics, summarize
 from ldn_site.loading import CLAIMS_DIR, CONFIG_FILE, SOURCES_DIR, TEMPLATES_DIR
 
@@ -115,6 +115,9 @@ class Preview:
         self.search = search
         self.token = secrets.token_hex(8)  # tells pages that the server was restarted
         self.state = _State()
+        # The path of the site's public address ("/ldn-site/"): the 404 page links from it,
+        # as it is served at any address; the preview serves the site at "/" as well as there.
+        self.base_path = "/"
 
     def _stop_if_closing(self, stage: str, done: int, total: int) -> None:
         if self.state.closing:
@@ -131,6 +134,9 @@ class Preview:
                                          progress=self._stop_if_closing)
             diagnostics = result.diagnostics
             written, pages = result.written, result.pages
+            config = loading.load_config(self.root, []) if written else None
+            if config is not None:  # (None too if site.yaml broke since the build read it)
+                self.base_path = urllib.parse.urlsplit(config.base_url).path or "/"
         except Stopped:
             return None
         except Exception:  # a bug: keep serving the last good site, and show the traceback
@@ -152,6 +158,14 @@ class Preview:
             self.state.cond.notify_all()
         self.report(rebuild)
         return rebuild
+
+    def local_path(self, path: str) -> str:
+        """The path in the site folder of a request for ``path``, with or without the public
+        address's path in front ("/ldn-site/style.css" and "/style.css" are one file)."""
+        base = self.base_path.rstrip("/")
+        if base and (path == base or path.startswith(base + "/")):
+            return path[len(base):] or "/"
+        return path
 
     def snapshot(self) -> tuple[int, bool, Rebuild | None]:
         with self.state.cond:
@@ -306,7 +320,7 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
         if not has_site:
             return self._send(503, errors_page(preview, "The site does not build yet"),
                               "text/html; charset=utf-8", send_body)
-        path = self.translate_path(url.path)
+        path = self.translate_path(preview.local_path(url.path))
         if os.path.isdir(path):
             if not url.path.endswith("/"):  # relative links need the slash
                 self.send_response(301)

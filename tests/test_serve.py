@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from helpers_contrib import cli_env, copy_minimal, ldn_site
+from html_dom import parse_html
 
 CLAIM = "claims/drug-reduces-pain.yaml"
 CLAIM_PAGE = "claims/drug-reduces-pain.html"
@@ -275,6 +276,16 @@ def test_unknown_paths_get_the_sites_404_page(site, serve):
     status, html = s.get("no/such/page.html")
     assert status == 404
     assert 'aria-label="Medical disclaimer"' in html
+    # The 404 page links from the site's public path (it is served at any address); the
+    # preview serves the site there too, so its stylesheet and links work.
+    doc = parse_html(html)
+    style = doc.find("link", rel="stylesheet").attrs["href"]
+    assert style == "/minimal/style.css"
+    assert s.get(style.lstrip("/"))[0] == 200
+    assert s.get(style.lstrip("/"))[1] == s.get("style.css")[1]
+    for a in doc.find("nav").find_all("a"):
+        assert s.get(a.attrs["href"].lstrip("/"))[0] == 200, a.attrs["href"]
+    assert s.get("minimal/no/such/page.html")[0] == 404
 
 
 def test_served_pages_equal_the_built_pages_plus_the_reload_script(site, serve):
