@@ -96,11 +96,17 @@ def claimed_numbers(text: str, cited_years: frozenset[str] = frozenset()) -> lis
     """The figures a claim's text states, normalized, in order of appearance, without the
     numbers that are not claims about data (see the patterns above). ``cited_years`` are the
     years of the sources the claim cites: such a year written as a citation is left out."""
+    return list(claimed_figures(text, cited_years))
+
+
+def claimed_figures(text: str, cited_years: frozenset[str] = frozenset()) -> dict[str, str]:
+    """``claimed_numbers`` with the form each was first written in (normalized -> written),
+    so that a message quotes the contributor's "1.10", not "1.1"."""
     if not _DIGIT.search(text):
-        return []
+        return {}
     text = _NOT_DATA.sub(lambda m: " " * len(m.group()), _without_links(str(text)))
     skip = {m.start(1) for m in _LIST_NUMBER.finditer(text)}
-    found = []
+    found: dict[str, str] = {}
     for match in _NUMBER.finditer(text):
         start, end = match.span()
         # Only the few characters around a number decide; slicing the whole text before each
@@ -110,8 +116,8 @@ def claimed_numbers(text: str, cited_years: frozenset[str] = frozenset()) -> lis
         if match.group() in cited_years and \
                 _is_citation(text[max(0, start - 60):start], text[end:end + 80]):
             continue
-        found.append(normalize_number(match.group()))
-    return list(dict.fromkeys(found))
+        found.setdefault(normalize_number(match.group()), match.group())
+    return found
 
 
 def _is_citation(before: str, after: str) -> bool:
@@ -228,9 +234,9 @@ def check_numbers(claims: list[Claim], sources: dict[str, Source], bib: dict[str
                 continue
             pool = whole if item is None else index.pool(
                 [*claim.evidence[item].excerpts, *claim.seen_in], [claim.evidence[item].source])
-            for number in claimed_numbers(text, years):
+            for number, written in claimed_figures(text, years).items():
                 if number not in pool:
-                    diags.append(_unfound(claim, field, text, number, item))
+                    diags.append(_unfound(claim, field, text, written, item))
     return diags
 
 

@@ -26,8 +26,9 @@ REFUTED_AT_LOW = (f"{CLAIM}:4:10: warning: verdict refuted at low certainty: a r
                   "verdict or the grading, or say in plain_reading what this pair means (a "
                   "sentence about the certainty) [verdict-certainty]")
 SITES_AND_WARNINGS = [
+    # The message quotes the number as written (35.0), though it is compared as 35.
     ("number-not-in-sources", [
-        f"{CLAIM}:14:10: warning: summary: the number 35 is in neither {ELSEWHERE}"]),
+        f"{CLAIM}:14:10: warning: summary: the number 35.0 is in neither {ELSEWHERE}"]),
     # The BibTeX entry's number {2} is where the paper was printed, not a figure.
     ("number-only-in-bibtex", [
         f"{CLAIM}:14:10: warning: summary: the number 2 is in neither {ELSEWHERE}"]),
