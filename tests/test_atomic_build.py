@@ -143,7 +143,7 @@ def test_the_site_a_build_replaces_is_removed(published):
 @pytest.mark.parametrize("edit, expected", [
     # A syntax error is found before anything is rendered, at its template line.
     (("claim.html", "{% endblock %}", "{% if %}{% endblock %}"),
-     "templates/claim.html:185: error: template syntax error: Expected an expression, got "
+     "templates/claim.html:{line}: error: template syntax error: Expected an expression, got "
      "'end of statement block' [template-syntax]"),
     # A value the view-model does not have fails while rendering (StrictUndefined), located
     # at the template line and naming the page.
