@@ -104,15 +104,17 @@ def side_labels(axis: Axis) -> tuple[str, str]:
 
 
 def reading(row: Row, axis: Axis) -> str:
-    """Which side a row's estimate lies on, and whether its interval includes no effect. The
-    words avoid a double negative ("excludes no difference") and say "but" where the estimate
-    and its interval pull apart, so a reader does not take a leaning for a finding."""
+    """Which side a row's estimate lies on, and whether its interval includes no effect. An
+    interval that includes no difference reads first as "No clear difference", the side the
+    estimate leans to after it, so that a leaning is not taken for a finding."""
     left, right = side_labels(axis)
     if row.value == axis.null:
-        return "No difference; the interval spans both sides"
+        return "No clear difference"
     side = left if row.value < axis.null else right
     if row.low <= axis.null <= row.high:
-        return f"{side}, but the interval also includes no difference"
+        leaning = (side.replace("Favours", "leans towards", 1) if side.startswith("Favours")
+                   else "is " + side[0].lower() + side[1:])
+        return f"No clear difference (the estimate {leaning})"
     return f"{side}; the whole interval is on that side"
 
 

@@ -242,13 +242,18 @@ def test_an_unverified_source_is_marked_and_not_plotted(pages):
     notes = [p.normalized_text() for p in
              doc.find("section", aria_labelledby="effects").find_all("p", cls="not-plotted")]
     assert [n.split(":")[0] for n in notes] == [
-        "Not plotted, because no estimate with a 95% confidence interval was available to us "
-        "(so the plots are not the whole evidence), each with how it bears on the claim",
-        "Not plotted, because the journal or DOI could not be verified"]
+        "The plots are not the whole evidence. Not drawn, because no estimate with a 95% "
+        "confidence interval was available to us, each with how it bears on the claim",
+        "Not drawn, because the journal or DOI could not be verified"]
     assert "claim: Doe 2021 (supports), Roe 2019 (inconclusive), Poe 2018 (supports)." in notes[0]
     assert notes[1].startswith(
-        "Not plotted, because the journal or DOI could not be verified: A review of the drug "
+        "Not drawn, because the journal or DOI could not be verified: A review of the drug "
         "2022.")
+    # They come before the plots, so that no plot is read before the reader knows what it
+    # leaves out.
+    section = doc.find("section", aria_labelledby="effects")
+    order = [el.tag for el in section.iter() if el.tag == "figure" or "not-plotted" in el.classes]
+    assert order == ["p", "p", "figure"]
 
 
 def test_an_unverified_source_never_sets_the_starting_level(built):

@@ -286,7 +286,7 @@ def test_forest_plot_is_inline_svg_with_its_numbers_as_a_table(fixture_site):
         ["Smith & Jones 2021", "−0.62 (−1.14 to −0.1)", "30",
          "Favours drug X; the whole interval is on that side"],
         ["Doe et al. 2020", "−0.45 (−0.96 to 0.06)", "60",
-         "Favours drug X, but the interval also includes no difference"],
+         "No clear difference (the estimate leans towards drug X)"],
         ["Lee et al. 2022 (pooled)", "−0.3 (−0.58 to −0.02)", "240",
          "Favours drug X; the whole interval is on that side"]]
     # Two side effects are two outcomes: two plots, each with events per 100 where known.

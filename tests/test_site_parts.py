@@ -58,7 +58,7 @@ def test_the_table_states_every_row_in_words():
          "reading": "Favours LDN; the whole interval is on that side"},
         {"label": "Bested 2023", "pooled": False, "estimate": "0.1", "low": "−0.3",
          "high": "0.5", "n": None, "per_100": None,
-         "reading": "Favours placebo, but the interval also includes no difference"}]
+         "reading": "No clear difference (the estimate leans towards placebo)"}]
 
 
 @pytest.mark.parametrize("better,left,right", [
@@ -118,7 +118,7 @@ def test_events_per_100_appear_in_the_table():
     table = forestplot.table_rows([row], RR_DREAMS)
     assert table == [{"label": "Doe 2020", "pooled": False, "estimate": "3", "low": "0.9",
                       "high": "9.9", "n": 60, "per_100": ("30", "10"),
-                      "reading": "Favours placebo, but the interval also includes no difference"}]
+                      "reading": "No clear difference (the estimate leans towards placebo)"}]
 
 
 @pytest.mark.parametrize("lo,hi,expected", [
@@ -321,3 +321,19 @@ def test_the_term_scanner_finds_what_testing_every_word_would():
                        for _ in range(rng.randint(1, 8)))
         text = text.upper() if rng.random() < 0.2 else text
         assert g._candidates(text) == by_testing_every_word(text), text
+
+
+@pytest.mark.parametrize("value, low, high, better, reading", [
+    (-0.3, -0.9, -0.1, "lower", "Favours LDN; the whole interval is on that side"),
+    (-0.3, -0.9, 0.3, "lower", "No clear difference (the estimate leans towards LDN)"),
+    (0.3, -0.1, 0.9, "lower", "No clear difference (the estimate leans towards placebo)"),
+    (0.3, 0.1, 0.9, "higher", "Favours LDN; the whole interval is on that side"),
+    (0.0, -0.5, 0.5, "lower", "No clear difference"),
+    (-0.3, -0.9, 0.3, None, "No clear difference (the estimate is lower with LDN)"),
+    (-0.3, -0.9, -0.1, None, "Lower with LDN; the whole interval is on that side"),
+])
+def test_a_plot_row_reads_as_a_finding_only_when_its_interval_excludes_no_difference(
+        value, low, high, better, reading):
+    axis = forestplot.Axis("Pain", "MD", "mean difference", False, "LDN", "placebo", better)
+    row = forestplot.Row("Trial 2020", value, low, high, 40, False, None)
+    assert forestplot.reading(row, axis) == reading
