@@ -113,16 +113,25 @@ def test_every_quoted_popular_statement_is_labelled(pages):
     # A study's own excerpts are not the article's words, and are not labelled so.
     quotes = pages[PAIN].find("section", aria_labelledby="quotes").find_all("figure")
     assert quotes and all(q.find(cls="quote-label") is None for q in quotes)
-    # The key findings show each claim's statement as a claim.
+    # Every list of claims labels each one as a claim (the key findings add its statement).
+    items = [li for doc in pages.values() for li in doc.find_all("li", cls="claim-item")]
+    assert len(items) > 5
+    assert all(li.normalized_text().startswith("Claim: ") for li in items)
     lines = pages["index.html"].find_all(cls="statement-line")
-    assert lines and all(line.normalized_text().startswith("Claim: ") for line in lines)
+    assert lines and all(line.normalized_text().startswith("The claim in full: ")
+                         for line in lines)
+    rows = [th for doc in pages.values() if doc.find("table", cls="scorecard")
+            for th in doc.find("table", cls="scorecard").find("tbody").find_all("th")]
+    assert rows and all(th.normalized_text().startswith("Claim: ") for th in rows)
     # So does the evidence map, each with its certainty in words, not only as dots that could
     # be taken for a star rating.
     items = [li for li in pages["index.html"].find("table", cls="evidence-map").find_all("li")
              if "/claims/" not in li.find("a").attrs["href"]]
     assert [li.normalized_text() for li in items] == [
         "Claim: The drug reduces pain ●●●○ moderate certainty",
-        "Claim: Alcohol should be avoided with the drug ●●●○ moderate certainty",
+        # A plain reading goes wherever its verdict goes: "unsupported" beside a caution does
+        # not mean the caution is needless.
+        f"Claim: Alcohol should be avoided with the drug ●●●○ moderate certainty {READING}",
         "Claim: The drug was first approved in 2001 ▣ documented"]
 
 

@@ -17,7 +17,7 @@ from ldn_site.views.common import (VERDICT_ORDER, Page, Site, base_context,
                                    list_article_claims, newest_review, source_link,
                                    sorted_cards, term_view, topic_url, web_page)
 
-MAP_CELL_LIMIT = 12      # claims listed in one cell of the evidence map before "all N"
+MAP_CELL_LIMIT = 8       # claims listed in one cell of the evidence map before "all N"
 KEY_FINDINGS = 6
 LATEST = 6
 
