@@ -181,3 +181,12 @@ def test_the_glossary_explains_the_words_of_the_claims_and_the_badges(real_site)
             doc = parse_html(f.read())
         linked |= {a.attrs["href"].rsplit("#", 1)[-1] for a in doc.find_all("a", cls="term")}
     assert {"glia", "opioid-receptor", "opioid-antagonist", "cytokine", "responder"} <= linked
+
+
+def test_counts_are_written_with_thousands_separators(real_site):
+    """A reader reads 11,194 participants, not 11194, in the summary of findings and on the
+    source page alike."""
+    for rel in ("claims/ldn-minimal-side-effects.html", "sources/bolton2019serious.html"):
+        with open(os.path.join(real_site, rel), encoding="utf-8") as f:
+            text = parse_html(f.read()).find("main").normalized_text()
+        assert "11,194" in text and "11194" not in text, rel

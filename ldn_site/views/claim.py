@@ -235,7 +235,8 @@ def evidence_view(site: Site, claim: Claim, linker: TermLinker | None = None) ->
             "source": source_link(site, item.source),
             "design": v.KINDS_BY_VALUE[source.kind].label,
             "design_url": kind_url(source.kind),
-            "n": source.n, "dose": source.dose or "", "duration": source.duration or "",
+            "n": None if source.n is None else f"{source.n:,}",  # 11,194, not 11194
+            "dose": source.dose or "", "duration": source.duration or "",
             "finding_html": finding_html,
             "direction": term_view(v.DIRECTIONS, item.direction),
             "rob": term_view(v.ROB_JUDGEMENTS, rob.overall) if rob else None,

@@ -59,7 +59,7 @@ def view_source(site: Site, page: Page) -> dict:
                    "trial_name": source.trial_name or "",
                    "start": certainty_view(kind.start) if kind.start else None},
         "links": links, "rob2": abbreviation("risk-of-bias"),
-        "details": [{"label": label, "value": Markup(linker(escape(str(getattr(source, name)))))}
+        "details": [{"label": label, "value": Markup(linker(escape(_shown(getattr(source, name)))))}
                     for name, label in DETAILS if getattr(source, name) is not None],
         "results_html": Markup(linker(site.md(source.results))),
         "conclusion_html": Markup(linker(site.md(source.conclusion))),
@@ -183,3 +183,8 @@ def make_work(site: Site, key: str) -> dict:
         clean_bib(fields.get("year")), clean_bib(fields.get("journal")), ids,
         [link["url"] for link in links], site.citations.text(key),
         clean_bib(fields.get("pages")))
+
+
+def _shown(value) -> str:
+    """A detail as a reader reads it: a count with thousands separators (11,194)."""
+    return f"{value:,}" if isinstance(value, int) and not isinstance(value, bool) else str(value)
