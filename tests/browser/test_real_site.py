@@ -232,6 +232,22 @@ def test_nothing_scrolls_sideways_at_320_px_on_any_claim_or_source_page(site, pa
     assert wide == []
 
 
+@pytest.mark.parametrize("width", [1024, 1280])
+def test_summary_of_findings_tables_fit_a_desktop_screen(site, page_at, width):
+    """On a desktop the summary of findings is read whole: no column (risk of bias, last) is
+    hidden behind a sideways scroll."""
+    base, out = site
+    page = page_at({"width": width, "height": 900})
+    wide = []
+    for name in sorted(os.listdir(os.path.join(out, "claims"))):
+        page.goto(base + "claims/" + name, wait_until="load")
+        wide += [(name, w) for w in page.evaluate(
+            """() => [...document.querySelectorAll('.table-wrap')]
+                 .filter(w => w.querySelector('table.sof') && w.scrollWidth > w.clientWidth)
+                 .map(w => w.scrollWidth - w.clientWidth)""")]
+    assert wide == []
+
+
 def test_a_risk_of_bias_table_that_scrolls_says_so(site, page_at):
     base, _ = site
     page = page_at(PHONE)
