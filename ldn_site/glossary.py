@@ -151,7 +151,7 @@ TERMS = (
         r"interquartile range", abbr=("IQR",), expansion="interquartile range"),
     GlossaryTerm(
         "ldn", "Low-dose naltrexone (LDN)",
-        "Naltrexone taken at about 1 to 5 mg a day, most often 1.5 to 4.5 mg: roughly a tenth "
+        "Naltrexone taken at about 1 to 5 mg a day, most often 1.5 to 4.5 mg: a tenth or less "
         "of the 50 mg daily dose used for opioid or alcohol dependence.",
         r"low[- ]dose naltrexone"),
     GlossaryTerm(
