@@ -91,12 +91,10 @@ VERDICT_RULE = (
     "change it, with one exception: evidence of very low certainty cannot settle a claim, so "
     "a claim resting only on such evidence is unsupported. A supported or refuted verdict at "
     "low certainty means that the better evidence points that way but new trials could "
-    "overturn it; the claim's summary says so. Three pairs read against each other, and "
-    "usually one of the two ratings is wrong: refuted at low certainty (a reader may take the "
-    "claim to be nearly right), unsupported at moderate or high certainty (good evidence that "
-    "does not bear directly on the claim is a reason to rate it down for indirectness) and "
-    "mixed at high certainty (usually a claim that should have been split). Where such a pair "
-    "is right, the plain reading beside the verdict says why.",
+    "overturn it; the claim's summary says so. Three pairs can look contradictory: refuted at "
+    "low certainty (which may read as if the claim were nearly right), unsupported at "
+    "moderate or high certainty, and mixed at high certainty. Where a claim has one of them, "
+    "the plain reading beside its verdict says what the pair means.",
 )
 
 DIRECTIONS = (
@@ -164,8 +162,10 @@ KINDS = (
     Kind("reference-work", "Reference work", "high",
          "An authoritative reference such as a drug database; high for the facts it records.", document=True),
     Kind("news-report", "News report", "high",
-         "Contemporary reporting; used only for claims about events and statements, such as when "
-         "something was announced.", document=True),
+         "Contemporary reporting; high for claims about events and statements, such as when "
+         "something was announced. What it says of a study's results is second-hand: where a "
+         "figure of a trial comes from such a report, because the paper itself could not be "
+         "read, the trial's page says so.", document=True),
     Kind("non-randomized-trial", "Non-randomized controlled study", "low",
          "A study with a comparison, but without random assignment (for example a placebo "
          "lead-in followed by the drug)."),
