@@ -373,7 +373,8 @@ class Citations:
 
 def short_label(entry: BibEntry) -> str:
     """'Younger 2013' style label: first author's family name (with 'et al.' or the second
-    name), then the year; the title when there is no author."""
+    name), then the year; without an author, a paper's journal or else the title's first
+    words."""
     decoded = decode_entry(entry)
     families = [_family(parts) for parts in decoded.names.get("author", [])]
     first = families[0] if families else ""
@@ -381,6 +382,10 @@ def short_label(entry: BibEntry) -> str:
         first += " et al."
     elif len(families) == 2:
         first += " & " + families[1]
+    if not first and entry.entry_type == "article" and decoded.fields.get("journal"):
+        # A paper whose authors we could not see: its journal names it better than the first
+        # words of its title, which several papers share ("Efficacy and safety of...").
+        first = decoded.fields["journal"]
     if not first:
         # No author (a registry record, an unsigned page): the title's first words.
         words = decoded.fields.get("title", "").split()

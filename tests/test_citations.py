@@ -244,3 +244,17 @@ def test_an_empty_url_or_doi_is_an_unfilled_placeholder_not_a_bad_address(make_s
         "is empty; fill it in from the source, or delete the line if the source does not give "
         "it [empty-value]" for line, name in ((16, "url"), (17, "doi"))] + [
         "2 errors, 0 warnings"]
+
+
+@pytest.mark.parametrize("fields, label", [
+    # A paper whose authors were not seen is named by its journal...
+    ({"title": "Efficacy and safety of low-dose naltrexone: a meta-analysis",
+      "journal": "Annals of Medicine and Surgery", "year": "2025"},
+     "Annals of Medicine and Surgery 2025"),
+    # ...anything else without an author by the first words of its title.
+    ({"title": "Naltrexone hydrochloride tablets for oral use: full prescribing information",
+      "year": "2025"}, "Naltrexone hydrochloride tablets for oral… 2025"),
+])
+def test_a_source_without_authors_is_labelled_by_its_journal_or_title(fields, label):
+    kind = "article" if "journal" in fields else "misc"
+    assert Citations({"k": BibEntry("k", kind, fields, 1)}).short("k") == label
