@@ -190,3 +190,15 @@ def test_counts_are_written_with_thousands_separators(real_site):
         with open(os.path.join(real_site, rel), encoding="utf-8") as f:
             text = parse_html(f.read()).find("main").normalized_text()
         assert "11,194" in text and "11194" not in text, rel
+
+
+def test_the_pages_a_record_was_checked_on_are_a_trail_not_a_reading_list(real_site):
+    """Copies and indexes an editor checked facts on are listed folded away, after a note that
+    says what they are; the work itself is reached through the links at the top."""
+    with open(os.path.join(real_site, "sources", "bruun2024naltrexone.html"),
+              encoding="utf-8") as f:
+        section = parse_html(f.read()).find("section", aria_labelledby="prov-heading")
+    assert "kept as a trail rather than as places to read the work" in \
+        section.find("p", cls="note").normalized_text()
+    listed = section.find("details").find("ul", cls="provenance").find_all("li")
+    assert listed and section.find("summary").normalized_text() == f"{len(listed)} pages checked"
