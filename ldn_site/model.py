@@ -455,6 +455,9 @@ class Config:
     key_messages: list[KeyMessage] = optional("The bottom line at the top of the home page: "
                                               "3 to 5 messages, each about one claim.",
                                               default_factory=list)
+    report_url: str | None = optional("Where readers report an error (an issue tracker or a "
+                                      "contact page); linked from every page.",
+                                      pattern=URL_PATTERN)
     path: str = internal("")
     output_line: int = internal()  # where output_dir is written (errors about it point there)
     line: int = internal()

@@ -114,6 +114,7 @@ def make_site_view(c: Config, md: MarkdownRenderer) -> dict:
             "topics": [{"value": t.value, "label": t.label, "url": topic_url(t.value)}
                        for t in v.TOPICS],
             "glossary_url": GLOSSARY_URL, "feed_url": "feed.xml",
+            "report_url": c.report_url or "",
             "og_image": image_view(c, site_card(c))}
 
 
