@@ -34,6 +34,14 @@ class GlossaryTerm:
 
 TERMS = (
     GlossaryTerm(
+        "acr-criteria", "American College of Rheumatology (ACR) criteria",
+        "The American College of Rheumatology's criteria for fibromyalgia. The 1990 "
+        "classification criteria rest on widespread pain and tender points found on "
+        "examination; the later versions (2010, revised in 2016) rest on widespread pain and a "
+        "score of other symptoms, with no tender-point examination.",
+        r"American College of Rheumatology", abbr=("ACR",),
+        expansion="American College of Rheumatology"),
+    GlossaryTerm(
         "adverse-event", "Adverse event",
         "Any unwanted medical event that happens during a study, whether or not the treatment "
         "caused it. Comparing how often such events occur on the treatment and on placebo shows "
@@ -83,6 +91,12 @@ TERMS = (
         "person acts as their own control, so fewer participants are needed, but an effect "
         "that carries over from one period into the next can blur the comparison.",
         r"cross-?over"),
+    GlossaryTerm(
+        "dose-finding", "Dose-finding study",
+        "A study that gives a treatment at several doses, often rising step by step, to "
+        "estimate the dose at which it works or at which side effects appear. Without a "
+        "placebo group it cannot show that the treatment caused the responses it sees.",
+        r"dose-finding(?: stud(?:y|ies)| trials?)?"),
     GlossaryTerm(
         "double-blind", "Double-blind",
         "Neither the participants nor the researchers who assess them know who receives the "
@@ -144,6 +158,12 @@ TERMS = (
         "without visible damage to the bowel.",
         r"irritable bowel syndrome", abbr=("IBS",), expansion="irritable bowel syndrome"),
     GlossaryTerm(
+        "intention-to-treat", "Intention-to-treat analysis",
+        "An analysis that counts every randomized participant in the group chance assigned "
+        "them to, whether or not they took the treatment as planned, so that the groups stay "
+        "as comparable as randomization made them.",
+        r"intention[- ]to[- ]treat"),
+    GlossaryTerm(
         "iqr", "Interquartile range (IQR)",
         "The range that holds the middle half of a group's values, from the value a quarter "
         "of the way up to the value three quarters of the way up. It is often given beside a "
@@ -165,6 +185,12 @@ TERMS = (
         "How many people took part in a study, or were included in an analysis. Small studies "
         "give imprecise estimates.",
         ""),
+    GlossaryTerm(
+        "neuroinflammation", "Neuroinflammation",
+        "Inflammation within the brain and spinal cord, in which glia become active and "
+        "release signalling molecules such as cytokines. It is shown in laboratory and some "
+        "imaging studies; its part in fibromyalgia is not established.",
+        r"neuroinflammat(?:ion|ory)"),
     GlossaryTerm(
         "nrs", "Numeric rating scale (NRS)",
         "A scale on which people rate a symptom such as pain with a number, usually from 0 "
@@ -244,6 +270,18 @@ TERMS = (
         "convention, less than 5% likely: p < 0.05) if there were truly no difference. It "
         "does not say how large or how important the difference is.",
         r"statistically significant|\bp ?(?:&lt;|=) ?0?\.\d+"),
+    GlossaryTerm(
+        "titration", "Titration",
+        "Starting a medicine at a low dose and raising it step by step, to reach a dose that "
+        "works and is tolerated.",
+        r"titrat(?:e|ed|ion|ing)"),
+    GlossaryTerm(
+        "tlr4", "Toll-like receptor 4 (TLR4)",
+        "A receptor on immune cells, microglia among them, that senses signs of infection or "
+        "damage and switches on inflammation. Laboratory studies found that naltrexone can "
+        "block it, even in a form that does not act on opioid receptors; this is one proposed "
+        "way LDN might work, not shown in people with fibromyalgia.",
+        r"toll-like receptor 4", abbr=("TLR4",), expansion="toll-like receptor 4"),
     GlossaryTerm(
         "vas", "Visual analogue scale (VAS)",
         "A line, often 100 mm long, on which people mark how strong a symptom such as pain "
@@ -338,7 +376,10 @@ TRIGGERS = {
     "nrs": ("rating scale",), "sd": ("standard deviation",), "vas": ("analog",),
     "cytokine": ("cytokine",), "glia": ("glia", "astrocyte"),
     "opioid-antagonist": ("antagonist",), "opioid-receptor": ("receptor",),
-    "responder": ("responder",),
+    "responder": ("responder",), "acr-criteria": ("american college",),
+    "dose-finding": ("dose-finding",), "intention-to-treat": ("intention",),
+    "neuroinflammation": ("neuroinflammat",), "titration": ("titrat",),
+    "tlr4": ("toll-like",),
 }
 
 

@@ -167,7 +167,8 @@ def test_the_glossary_explains_the_words_of_the_claims_and_the_badges(real_site)
     factual claims, have an entry; the terms found in prose are linked to it somewhere."""
     terms = glossary_terms(real_site)
     wanted = {"fibromyalgia", "glia", "opioid-receptor", "opioid-antagonist", "cytokine",
-              "responder", "documentation"}
+              "responder", "documentation", "acr-criteria", "dose-finding", "intention-to-treat",
+              "neuroinflammation", "titration", "tlr4"}
     assert wanted <= set(terms), wanted - set(terms)
     with open(os.path.join(real_site, "glossary.html"), encoding="utf-8") as f:
         entry = parse_html(f.read()).find("dt", id="documentation")
@@ -180,7 +181,8 @@ def test_the_glossary_explains_the_words_of_the_claims_and_the_badges(real_site)
         with open(os.path.join(real_site, rel), encoding="utf-8") as f:
             doc = parse_html(f.read())
         linked |= {a.attrs["href"].rsplit("#", 1)[-1] for a in doc.find_all("a", cls="term")}
-    assert {"glia", "opioid-receptor", "opioid-antagonist", "cytokine", "responder"} <= linked
+    assert {"glia", "opioid-receptor", "opioid-antagonist", "cytokine", "responder",
+            "dose-finding", "neuroinflammation", "titration", "tlr4"} <= linked
 
 
 def test_counts_are_written_with_thousands_separators(real_site):
