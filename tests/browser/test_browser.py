@@ -292,6 +292,11 @@ def test_search_with_filters_finds_and_opens_a_claim(visit):
     expect(page.locator("#search-status")).to_contain_text("results for “drug”")
     expect(page.locator("#search-results li").nth(1)).to_be_visible()
     unfiltered = page.locator("#search-results li").count()
+    # The filters are folded away, so that the results start on a phone's first screen.
+    box = page.locator("#search-results li").first.bounding_box()
+    assert box and box["y"] < PHONE["height"]
+    expect(page.get_by_label("Verdict")).to_be_hidden()
+    page.get_by_text("Filters:").click()
     page.get_by_label("Verdict").select_option("Refuted")
     expect(page.locator("#search-status")).to_have_text("1 result for “drug” (Refuted).")
     results = page.locator("#search-results li")
@@ -306,6 +311,10 @@ def test_search_with_filters_finds_and_opens_a_claim(visit):
     page.locator("#search-results a").first.click()
     expect(page.locator("h1")).to_have_text(
         "Claim: Drug X must not be combined with opioid painkillers")
+    # An address that sets a filter shows the filters open, with that filter chosen.
+    v.open(PAGES["search"] + "?q=drug&verdict=Refuted")
+    expect(page.get_by_label("Verdict")).to_be_visible()
+    expect(page.get_by_label("Verdict")).to_have_value("Refuted")
     assert v.outside_requests() == []
     assert v.errors == []
 

@@ -157,6 +157,7 @@ async function start() {
     const value = params.get(name);
     if (value && [...form.elements[name].options].some((o) => o.value === value)) {
       form.elements[name].value = value;
+      document.getElementById("search-filters").open = true;
     }
   }
   try {
