@@ -218,6 +218,7 @@ NOT_SHOWN = {"Config.output_dir": "a folder path, never shown",
              "Config.language": "validated as a BCP 47 tag, so it cannot hold markup"}
 URL_FIELDS = {"Source.verified_at[]": "https://example.org/",
               "Source.url": "https://example.org/", "Config.base_url": "https://example.org/",
+              "Config.report_url": "https://example.org/report/",
               "BibTeX.url": "https://example.org/", "BibTeX.doi": "10.1000/"}
 BIB_FIELDS = ["author", "editor", "title", "journal", "booktitle", "organization", "institution",
               "howpublished", "publisher", "volume", "number", "edition", "pages",
@@ -389,7 +390,8 @@ def site_settings(f: Fields) -> dict:
                              "role": f("Config.maintainers[].role")}],
             "language": "en-GB", "output_dir": "_site", "review_max_age_days": 3650,
             "key_messages": [{"claim": "drug-reduces-pain",
-                              "message": f("Config.key_messages[].message")}]}
+                              "message": f("Config.key_messages[].message")}],
+            "report_url": f("Config.report_url")}
 
 
 SAFE_SITE = {"title": "XSS test site", "base_url": "https://example.org/xss/",
