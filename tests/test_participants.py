@@ -11,6 +11,7 @@ import pytest
 from ldn_site import vocabulary as v
 from ldn_site.model import Excerpt, Source
 from ldn_site.participants import count_participants
+from ldn_site.views.claim import participants_view
 
 
 def study(kind="randomized-trial", n=None, population=None, dose=None, register=None,
@@ -108,3 +109,12 @@ def test_every_source_kind_is_either_counted_or_explicitly_not():
     assert counted.isdisjoint(never)
     assert counted | never == kinds
     assert set(v.PARTICIPANT_DESIGNS.values()) <= set(v.values(v.DESIGN_GROUPS))
+
+
+@pytest.mark.parametrize("keys, summary", [
+    (["unclassified"], "1 participant in 1 primary study"),
+    (["pilot"], "10 participants in 1 primary study"),
+    (["register", "rct"], "15,396 participants in 2 primary studies"),
+])
+def test_the_count_reads_in_words(keys, summary):
+    assert participants_view(count_participants(keys, SOURCES), None)["summary"] == summary

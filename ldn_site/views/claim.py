@@ -147,7 +147,8 @@ def participants_view(count: participants.Count | None, site: Site) -> dict | No
     if count is None:
         return None
     numbered = count.studies - len(count.unreported)
-    summary = (f"{count.total:,} participants in "
+    people = "participant" if count.total == 1 else "participants"
+    summary = (f"{count.total:,} {people} in "
                f"{_plural(numbered, 'primary study', 'primary studies')}" if numbered else "")
     return {"summary": summary,
             "unreported": [source_link(site, key) for key in count.unreported],
