@@ -104,18 +104,22 @@ def side_labels(axis: Axis) -> tuple[str, str]:
 
 
 def reading(row: Row, axis: Axis) -> str:
-    """Which side a row's estimate lies on, and whether its interval includes no effect. An
-    interval that includes no difference reads first as "No clear difference", the side the
-    estimate leans to after it, so that a leaning is not taken for a finding."""
-    left, right = side_labels(axis)
+    """Which side a row's estimate lies on, and whether its interval includes no effect. The
+    estimate is said as "higher" or "lower with LDN", which reads the same way for a benefit
+    and for a harm ("leans towards placebo" was read as "more headaches on placebo"); an
+    interval that includes no difference reads first as "No clear difference", so that a
+    leaning is not taken for a finding."""
     if row.value == axis.null:
         return "No clear difference"
-    side = left if row.value < axis.null else right
+    left, right = side_labels(axis)
+    lower = row.value < axis.null
+    direction = f"{'lower' if lower else 'higher'} with {axis.intervention}"
     if row.low <= axis.null <= row.high:
-        leaning = (side.replace("Favours", "leans towards", 1) if side.startswith("Favours")
-                   else "is " + side[0].lower() + side[1:])
-        return f"No clear difference (the estimate {leaning})"
-    return f"{side}; the whole interval is on that side"
+        return f"No clear difference (the estimate is {direction})"
+    side = left if lower else right
+    if side.startswith("Favours"):
+        return f"{side} ({direction}); the whole interval is on that side"
+    return f"{direction[0].upper()}{direction[1:]}; the whole interval is on that side"
 
 
 def _nice_step(span: float, target: int = 5) -> float:

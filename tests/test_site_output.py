@@ -284,11 +284,11 @@ def test_forest_plot_is_inline_svg_with_its_numbers_as_a_table(fixture_site):
         "Pain: drug X compared with placebo, standardized mean difference (SMD)")
     assert _table_rows(figures[0].find("table"))[1:] == [
         ["Smith & Jones 2021", "−0.62 (−1.14 to −0.1)", "30",
-         "Favours drug X; the whole interval is on that side"],
+         "Favours drug X (lower with drug X); the whole interval is on that side"],
         ["Doe et al. 2020", "−0.45 (−0.96 to 0.06)", "60",
-         "No clear difference (the estimate leans towards drug X)"],
+         "No clear difference (the estimate is lower with drug X)"],
         ["Lee et al. 2022 (pooled)", "−0.3 (−0.58 to −0.02)", "240",
-         "Favours drug X; the whole interval is on that side"]]
+         "Favours drug X (lower with drug X); the whole interval is on that side"]]
     # Two side effects are two outcomes: two plots, each with events per 100 where known.
     with open(os.path.join(fixture_site, "claims/drug-x-has-no-side-effects.html"),
               encoding="utf-8") as f:

@@ -55,10 +55,10 @@ def test_the_table_states_every_row_in_words():
     assert forestplot.table_rows(rows(), SMD_PAIN) == [
         {"label": "Younger <&> 2013", "pooled": False, "estimate": "−0.61", "low": "−1.14",
          "high": "−0.08", "n": 31, "per_100": None,
-         "reading": "Favours LDN; the whole interval is on that side"},
+         "reading": "Favours LDN (lower with LDN); the whole interval is on that side"},
         {"label": "Bested 2023", "pooled": False, "estimate": "0.1", "low": "−0.3",
          "high": "0.5", "n": None, "per_100": None,
-         "reading": "No clear difference (the estimate leans towards placebo)"}]
+         "reading": "No clear difference (the estimate is higher with LDN)"}]
 
 
 @pytest.mark.parametrize("better,left,right", [
@@ -118,7 +118,7 @@ def test_events_per_100_appear_in_the_table():
     table = forestplot.table_rows([row], RR_DREAMS)
     assert table == [{"label": "Doe 2020", "pooled": False, "estimate": "3", "low": "0.9",
                       "high": "9.9", "n": 60, "per_100": ("30", "10"),
-                      "reading": "No clear difference (the estimate leans towards placebo)"}]
+                      "reading": "No clear difference (the estimate is higher with LDN)"}]
 
 
 @pytest.mark.parametrize("lo,hi,expected", [
@@ -324,10 +324,13 @@ def test_the_term_scanner_finds_what_testing_every_word_would():
 
 
 @pytest.mark.parametrize("value, low, high, better, reading", [
-    (-0.3, -0.9, -0.1, "lower", "Favours LDN; the whole interval is on that side"),
-    (-0.3, -0.9, 0.3, "lower", "No clear difference (the estimate leans towards LDN)"),
-    (0.3, -0.1, 0.9, "lower", "No clear difference (the estimate leans towards placebo)"),
-    (0.3, 0.1, 0.9, "higher", "Favours LDN; the whole interval is on that side"),
+    (-0.3, -0.9, -0.1, "lower",
+     "Favours LDN (lower with LDN); the whole interval is on that side"),
+    (-0.3, -0.9, 0.3, "lower", "No clear difference (the estimate is lower with LDN)"),
+    # A harm: more headaches with LDN reads as "higher with LDN", not "towards placebo".
+    (0.5, -0.2, 1.2, "lower", "No clear difference (the estimate is higher with LDN)"),
+    (0.3, 0.1, 0.9, "higher",
+     "Favours LDN (higher with LDN); the whole interval is on that side"),
     (0.0, -0.5, 0.5, "lower", "No clear difference"),
     (-0.3, -0.9, 0.3, None, "No clear difference (the estimate is lower with LDN)"),
     (-0.3, -0.9, -0.1, None, "Lower with LDN; the whole interval is on that side"),

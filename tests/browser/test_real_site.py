@@ -188,7 +188,7 @@ def test_narrow_screens_get_the_plot_numbers_as_a_readable_table(site, page_at):
     expect(page.locator("svg.forest").first).to_be_hidden()
     table = page.locator(".forest-table table").first
     expect(table).to_be_visible()
-    expect(table).to_contain_text("No clear difference (the estimate leans towards LDN)")
+    expect(table).to_contain_text("No clear difference (the estimate is lower with LDN)")
     size = page.evaluate("parseFloat(getComputedStyle(document.querySelector("
                          "'.forest-table td')).fontSize)")
     assert size >= 14  # the plot's own text would render at about 9.5 px here
