@@ -240,6 +240,8 @@ def test_an_unverified_source_is_marked_and_not_plotted(pages):
     doc = pages[PAIN]
     rows = {tr.find("th").find("a").normalized_text(): tr
             for tr in doc.find("table", cls="sof").find("tbody").find_all("tr")}
+    # Unverified sources come last, below the evidence that is weighed.
+    assert list(rows)[-1] == "A review of the drug 2022"
     marks = {label: tr.find(cls="unverified") for label, tr in rows.items()}
     assert marks.pop("A review of the drug 2022").normalized_text() == \
         "journal and DOI unverified"

@@ -214,8 +214,11 @@ def grade_view(site: Site, grade: Grade, linker: TermLinker | None = None) -> di
 
 
 def evidence_view(site: Site, claim: Claim, linker: TermLinker | None = None) -> list[dict]:
+    """The summary of findings: the evidence in the order the claim lists it, except that
+    sources whose publication details are unverified come last, below the evidence that is
+    weighed (a stable sort: the order among each kind is the author's)."""
     rows = []
-    for item in claim.evidence:
+    for item in sorted(claim.evidence, key=lambda i: bool(site.sources[i.source].unverified)):
         source = site.sources[item.source]
         rob = source.risk_of_bias
         finding = md_html(site, item.finding)
