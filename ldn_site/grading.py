@@ -1,7 +1,8 @@
 """Grading: computes a claim's GRADE certainty from its evidence and domain judgements.
 
 Owns the rules: the starting level comes from the designs of the sources the claim rests on
-(see ``vocabulary.KINDS``; a source whose journal or DOI is unverified never sets it), each
+(see ``vocabulary.KINDS``; a source whose journal or DOI is unverified never sets it, and a
+document that sets it makes the evidence indirect), each
 of the five GRADE domains may lower it by one or two levels, the three upgrade domains may
 raise evidence that starts low, the result is clamped between very low and high, and every
 step that changes the level must carry a reason. Pure: takes a claim and its sources, returns
@@ -98,4 +99,30 @@ def grade_claim(claim: Claim, sources: dict[str, Source]) -> tuple[Grade | None,
         level = min(HIGHEST, max(0, level + change))
         steps.append(Step(domain.key, domain.label, rating, change, reason, LEVELS[level]))
     start_sources = tuple(sorted(k for k, kind in kinds_by_key.items() if kind == start_kind))
+    diags += _document_start_problems(claim, start_kind, start_sources, at)
     return Grade(start, start_kind, start_sources, tuple(steps), LEVELS[level]), diags
+
+
+# Ratings of indirectness that lower the certainty.
+_INDIRECT = frozenset(r for r, change in v.DOMAINS_BY_KEY["indirectness"].ratings if change)
+
+
+def _document_start_problems(claim: Claim, start_kind: str, start_sources: tuple[str, ...],
+                             at) -> list[Diagnostic]:
+    """A document (a label, a regulator's decision, a guideline, a reference work, a protocol,
+    a news report) starts high only for what it states itself. When it sets the starting
+    level of an effect claim, the claim rests on a judgement rather than on the studies behind
+    it, which the published method counts as indirect evidence: indirectness must be rated
+    down, with the reason in the claim's words."""
+    if claim.kind != "effect" or not v.KINDS_BY_VALUE[start_kind].document:
+        return []  # a factual claim is settled by its authority's record, not graded
+    judgement = claim.grading.indirectness if claim.grading else None
+    if judgement is not None and judgement.rating in _INDIRECT:
+        return []
+    where = judgement if judgement is not None and judgement.line else at
+    kind = v.KINDS_BY_VALUE[start_kind].label.lower()
+    return [error(claim.path, where.line, "document-not-indirect",
+                  f"the evidence starts at high only because of a {kind} "
+                  f"({', '.join(start_sources)}), which states a judgement rather than the "
+                  "studies behind it; rate grading.indirectness serious or very-serious with "
+                  "a reason, or cite the studies themselves", where.col)]

@@ -39,8 +39,11 @@ CASES = [
     ("randomized-high", ["randomized-trial"], {}, "high", "high", []),
     ("crossover-high", ["crossover-trial"], {}, "high", "high", []),
     ("review-of-rcts-high", ["systematic-review-rcts"], {}, "high", "high", []),
-    ("drug-label-high", ["drug-label"], {}, "high", "high", []),
-    ("registration-high", ["trial-registration"], {}, "high", "high", []),
+    # (a document at the start makes the evidence indirect: see the cases further down)
+    ("drug-label-high", ["drug-label"], {"indirectness": ("serious", R)}, "high", "moderate",
+     []),
+    ("registration-high", ["trial-registration"], {"indirectness": ("serious", R)}, "high",
+     "moderate", []),
     ("non-randomized-low", ["non-randomized-trial"], {}, "low", "low", []),
     ("open-label-low", ["open-label-study"], {}, "low", "low", []),
     ("cohort-low", ["cohort-study"], {}, "low", "low", []),
@@ -94,8 +97,20 @@ CASES = [
     # --- rule violations ---
     ("upgrade-on-randomized", ["randomized-trial"], {"large_effect": ("large", R)},
      "high", "high", ["invalid-upgrade"]),
-    ("upgrade-on-high-documentary", ["drug-label"], {"dose_response": ("present", R)},
+    ("upgrade-on-high-documentary", ["drug-label"],
+     {"dose_response": ("present", R), "indirectness": ("serious", R)},
      "high", "high", ["invalid-upgrade"]),
+    # --- a document sets the start only with indirectness rated down ---
+    ("document-start-rated-indirect", ["drug-label"], {"indirectness": ("serious", R)},
+     "high", "moderate", []),
+    ("document-start-very-indirect", ["news-report"], {"indirectness": ("very-serious", R)},
+     "high", "low", []),
+    ("document-start-not-indirect", ["drug-label"], {}, "high", "high",
+     ["document-not-indirect"]),
+    ("document-start-indirectness-not-serious", ["guideline"],
+     {"indirectness": ("not-serious", None)}, "high", "high", ["document-not-indirect"]),
+    ("document-beside-a-trial-is-not-the-start", ["drug-label", "randomized-trial"], {},
+     "high", "high", []),
     ("upgrade-on-mixed-with-rct", ["open-label-study", "randomized-trial"],
      {"plausible_confounding": ("present", R)}, "high", "high", ["invalid-upgrade"]),
     ("downgrade-without-reason", ["randomized-trial"], {"imprecision": ("serious", None)},
@@ -119,7 +134,9 @@ def test_grade(kinds, judgements, start, certainty, codes):
     assert [d.code for d in diags] == codes
     for d in diags:
         assert d.severity == "error" and d.path == "claims/c.yaml"
-        assert d.line in JUDGEMENT_LINE.values()
+        # At the judgement at fault, or at the grading block when it is missing.
+        assert (d.line in JUDGEMENT_LINE.values()
+                or (d.line, d.code) == (19, "document-not-indirect"))
 
 
 def test_only_popular_articles_cannot_be_graded():
