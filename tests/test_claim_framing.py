@@ -117,6 +117,8 @@ def test_every_quoted_popular_statement_is_labelled(pages):
     items = [li for doc in pages.values() for li in doc.find_all("li", cls="claim-item")]
     assert len(items) > 5
     assert all(li.normalized_text().startswith("Claim: ") for li in items)
+    # Inside the link: a screen reader's list of links reads each as a claim too.
+    assert all(li.find("a").normalized_text().startswith("Claim: ") for li in items)
     lines = pages["index.html"].find_all(cls="statement-line")
     assert lines and all(line.normalized_text().startswith("The claim in full: ")
                          for line in lines)
