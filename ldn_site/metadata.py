@@ -25,10 +25,10 @@ DATA_FORMAT = "ldn-site open data, version 2"
 VERDICT_RATINGS = {"refuted": 1, "unsupported": 2, "mixed": 3, "supported": 4}
 
 EVIDENCE_COLUMNS = (
-    "claim_id", "claim_title", "topic", "verdict", "certainty", "source", "source_kind",
-    "source_title", "n", "dose", "duration", "direction", "risk_of_bias", "outcome", "measure",
-    "value", "ci_low", "ci_high", "effect_n", "excerpts", "claim_url", "source_url",
-    "disclaimer",
+    "claim_id", "claim_title", "topic", "verdict", "certainty", "documentation", "source",
+    "source_kind", "source_title", "source_unverified", "n", "dose", "duration", "direction",
+    "finding", "risk_of_bias", "outcome", "measure", "value", "ci_low", "ci_high", "effect_n",
+    "excerpts", "claim_url", "source_url", "disclaimer",
 )
 # A spreadsheet reads a cell that starts with one of these as a formula (OWASP, "CSV
 # Injection"); the apostrophe is the escape itself, so that the escaping can be undone.

@@ -5,6 +5,8 @@ README), parsed as HTML, XML and JSON. The rules behind them are in test_claim_r
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import xml.etree.ElementTree as ET
 
@@ -202,6 +204,16 @@ def test_open_data_tells_the_two_kinds_apart(built):
     certainty = rows[0].index("certainty")
     by_claim = {row[0]: row[certainty] for row in rows[1:]}
     assert (by_claim["drug-approved-2001"], by_claim["drug-reduces-pain"]) == ("", "moderate")
+    # A journalist can tell the sources that are weighed from those that are not, and what a
+    # factual claim's record shows, from the CSV alone.
+    table = list(csv.DictReader(io.StringIO(built["data/evidence.csv"], newline="")))
+    unverified = {r["source"]: r["source_unverified"] for r in table
+                  if r["claim_id"] == "drug-reduces-pain"}
+    assert unverified["review2022"] != "" and unverified["trial2020"] == ""
+    assert {r["documentation"] for r in table if r["claim_id"] == "drug-approved-2001"} == \
+        {"documented"}
+    assert next(r["finding"] for r in table if r["source"] == "trial2020") == \
+        "One small trial found less pain with the drug than with placebo."
 
 
 def test_methodology_explains_both_kinds_the_count_and_unverified_sources(pages):

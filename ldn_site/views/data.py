@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 
 from ldn_site import metadata, participants
+from ldn_site import vocabulary as v
 from ldn_site.citations import plain_text
 from ldn_site.views.common import (Page, Site, absolute, claim_card, claim_url, excerpt_url,
                                    framed_title, latest_ids, newest_review, source_title,
@@ -150,10 +151,16 @@ def evidence_rows(site: Site) -> Iterator[dict]:
                 "claim_id": cid, "claim_title": claim.title, "topic": claim.topic,
                 "verdict": claim.verdict,
                 "certainty": None if claim.kind == "factual" else grade.certainty,
+                "documentation": (v.DOCUMENTATION_BY_VERDICT[claim.verdict]
+                                  if claim.kind == "factual" else None),
                 "source": item.source, "source_kind": source.kind,
-                "source_title": source_title(site, item.source), "n": source.n,
+                "source_title": source_title(site, item.source),
+                # What could not be verified of the source (its journal, DOI...): such a
+                # source is shown on the site but never weighed, nor drawn in a plot.
+                "source_unverified": " ".join(source.unverified) or None, "n": source.n,
                 "dose": source.dose, "duration": source.duration,
-                "direction": item.direction, "risk_of_bias": overall_rob(source),
+                "direction": item.direction, "finding": str(item.finding),
+                "risk_of_bias": overall_rob(source),
                 "outcome": e.outcome if e else None, "measure": e.measure if e else None,
                 "value": e.value if e else None, "ci_low": e.ci_low if e else None,
                 "ci_high": e.ci_high if e else None, "effect_n": e.n if e else None,
