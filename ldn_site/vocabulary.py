@@ -44,8 +44,9 @@ TOPICS = (
          "studies and in practice."),
     Term("mechanism", "Mechanism", "How LDN is proposed to work in the body, and how well each "
          "proposed pathway is supported."),
-    Term("side-effects", "Side effects", "Unwanted effects reported with LDN and how often they "
-         "occur compared with placebo."),
+    Term("side-effects", "Side effects", "Unwanted effects of naltrexone and how often they "
+         "occur compared with placebo: at low doses where studies report them, otherwise at "
+         "the standard dose."),
     Term("safety", "Safety", "Risks, interactions and situations in which LDN is not suitable, "
          "such as use with opioid painkillers."),
     Term("pharmacology", "Pharmacology and history", "What naltrexone is, how it is approved "

@@ -288,3 +288,17 @@ def test_an_unverified_source_never_sets_the_starting_level(built):
     (review,) = [e for e in claims["drug-reduces-pain"]["evidence"]
                  if e["source"] == "review2022"]
     assert review["unverified"] == ["journal", "doi"]
+
+
+def test_a_topic_page_opens_with_its_bottom_line(pages):
+    """The key messages about the topic's claims, then how its claims were rated, before the
+    lists: a reader who lands on a topic gets an answer first."""
+    doc = pages["topics/efficacy.html"]
+    box = doc.find("section", cls="key-messages")
+    assert [p.normalized_text() for p in box.find_all("p", cls="message")] == [
+        "Pain: one small trial found less pain with the drug than with placebo."]
+    assert box.find("p", cls="tally").normalized_text() == \
+        "1 claim reviewed on this topic: 1 supported."
+    order = [el for el in doc.find("main").iter()
+             if "key-messages" in el.classes or el.tag == "ul" and "claims" in el.classes]
+    assert "key-messages" in order[0].classes

@@ -9,8 +9,8 @@ build another page's context nor do any I/O.
 from __future__ import annotations
 
 from ldn_site import vocabulary as v
-from ldn_site.views.common import (Page, Site, base_context, kind_view, sorted_cards,
-                                   source_url, term_view, topic_url, web_page)
+from ldn_site.views.common import (Page, Site, base_context, claim_card, kind_view,
+                                   sorted_cards, source_url, term_view, topic_url, web_page)
 
 
 def view_claims(site: Site, page: Page) -> dict:
@@ -42,7 +42,12 @@ def view_topic(site: Site, page: Page) -> dict:
             groups.append({"verdict": term_view(v.VERDICTS, verdict.value),
                            "anchor": f"verdict-{verdict.value}",
                            "claims": sorted_cards(site, in_verdict)})
-    ctx.update({"topic": topic, "groups": groups, "total": len(ids)})
+    # The home page's key messages about this topic's claims are its bottom line.
+    messages = [{"message": m.message, "claim": claim_card(site, m.claim)}
+                for m in site.config.key_messages
+                if m.claim in site.grades and site.claims[m.claim].topic == page.ident]
+    ctx.update({"topic": topic, "groups": groups, "total": len(ids),
+                "key_messages": messages})
     return ctx
 
 
