@@ -184,6 +184,11 @@ def test_a_factual_claim_shows_its_authority_and_no_grade_wording(pages):
         assert grade_word not in main, grade_word
     assert doc.find("table", cls="derivation") is None
     assert doc.find("h2", id="certainty").normalized_text() == "How this was checked"
+    # In search results too, its badge is called documentation, not certainty.
+    meta = [el.attrs["data-pagefind-meta"] for el in doc.iter()
+            if "data-pagefind-meta" in el.attrs]
+    assert "documentation:Documented" in meta and not any(m.startswith("certainty:")
+                                                          for m in meta)
     # The effect claim next to it keeps its GRADE derivation.
     assert pages[PAIN].find("table", cls="derivation") is not None
 

@@ -123,8 +123,10 @@ def review_view(site: Site, page: Page, claim: Claim, card: dict) -> dict:
         "search_filters": ["type:Claim", f"topic:{card['topic']['label']}",
                            f"verdict:{card['verdict']['label']}",
                            f"certainty:{card['certainty']['label']}"],
+        # A factual claim's badge is its documentation, not a certainty: the result says so.
         "search_meta": [f"verdict:{card['verdict']['label']}",
-                        f"certainty:{card['certainty']['label']}"],
+                        f"{'certainty' if card['certainty']['graded'] else 'documentation'}:"
+                        f"{card['certainty']['label']}"],
     }
 
 

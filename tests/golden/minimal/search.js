@@ -63,6 +63,9 @@ function render(data) {
   if (type) facts.push(type);
   if (data.meta && data.meta.verdict) facts.push("Verdict: " + data.meta.verdict);
   if (data.meta && data.meta.certainty) facts.push("Certainty: " + data.meta.certainty);
+  if (data.meta && data.meta.documentation) {
+    facts.push("Documentation: " + data.meta.documentation);
+  }
   if (facts.length) {
     const p = document.createElement("p");
     p.className = "facts-line";
