@@ -98,6 +98,9 @@ def test_a_plain_reading_stands_beside_the_verdict_and_goes_into_json_ld_and_fee
     assert entry.find(f"{ATOM}title").text == ("Claim: Alcohol should be avoided with the drug "
                                                "— Unsupported, moderate certainty")
     assert READING in entry.find(f"{ATOM}summary").text
+    pain = entries["https://example.org/minimal/" + PAIN].find(f"{ATOM}summary").text
+    assert "Claim: The drug reduces pain compared with placebo. In short: One small trial "\
+           "suggests the drug reduces pain." in pain
     # A claim without a plain reading carries none anywhere.
     assert pages[PAIN].find(cls="reading") is None
     pain_reviews = [g for g in graph_of(pages[PAIN]) if g["@type"] == "ClaimReview"]

@@ -72,8 +72,10 @@ def list_feed_entries(site: Site) -> list[dict]:
             "title": framed_title(card),
             "date": card["reviewed"], "category": card["topic"]["value"],
             "label": card["topic"]["label"],
+            # The claim's own answer too: a verdict without its reason tells a follower little.
             "summary": f"Verdict: {card['verdict']['label']}.{reading} {rating_line} "
-                       f"Claim: {card['statement']}"})
+                       f"Claim: {card['statement']} In short: "
+                       + " ".join(plain_text(site.md(site.claims[cid].summary)).split())})
     return entries
 
 
