@@ -204,3 +204,20 @@ def test_the_pages_a_record_was_checked_on_are_a_trail_not_a_reading_list(real_s
         section.find("p", cls="note").normalized_text()
     listed = section.find("details").find("ul", cls="provenance").find_all("li")
     assert listed and section.find("summary").normalized_text() == f"{len(listed)} pages checked"
+
+
+def test_a_study_page_opens_with_what_it_is_and_what_it_concluded(real_site):
+    """Kind of evidence, risk of bias and the authors' conclusion come before the reference
+    and the details, so a reader of a study's page gets its bottom line first."""
+    with open(os.path.join(real_site, "sources", "bruun2024naltrexone.html"),
+              encoding="utf-8") as f:
+        main = parse_html(f.read()).find("main")
+    glance = main.find("section", cls="glance")
+    facts = dict(zip([dt.normalized_text() for dt in glance.find_all("dt")],
+                     [dd.normalized_text() for dd in glance.find_all("dd")]))
+    assert facts["Kind of source"].startswith("Randomized controlled trial")
+    assert facts["Risk of bias"].endswith("Low risk")
+    assert glance.find("h3").normalized_text() == "Authors' conclusion"
+    order = [el for el in main.iter() if {"glance", "reference"} & set(el.classes)
+             or el.attrs.get("aria-labelledby") == "appraisal-heading"]
+    assert ["glance" in order[0].classes, "reference" in order[1].classes] == [True, True]

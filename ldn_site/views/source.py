@@ -59,10 +59,13 @@ def view_source(site: Site, page: Page) -> dict:
                    "trial_name": source.trial_name or "",
                    "start": certainty_view(kind.start) if kind.start else None},
         "links": links, "rob2": abbreviation("risk-of-bias"),
-        "details": [{"label": label, "value": Markup(linker(escape(_shown(getattr(source, name)))))}
+        # In page order, as the linker links each term's first mention: the conclusion is
+        # shown "at a glance", above the details.
+        "conclusion_html": Markup(linker(site.md(source.conclusion))),
+        "details": [{"label": label,
+                     "value": Markup(linker(escape(_shown(getattr(source, name)))))}
                     for name, label in DETAILS if getattr(source, name) is not None],
         "results_html": Markup(linker(site.md(source.results))),
-        "conclusion_html": Markup(linker(site.md(source.conclusion))),
         "limitations_html": Markup(linker(site.md(source.limitations))),
         "notes_html": Markup(linker(site.md(source.notes))),
         "rob": rob_view(site, source),
@@ -124,6 +127,7 @@ def rob_view(site: Site, source) -> dict | None:
     return {"rows": [{"domain": label, "judgement": term_view(v.ROB_JUDGEMENTS,
                                                               getattr(r, name))}
                      for name, label in v.ROB_DOMAINS],
+            "overall": term_view(v.ROB_JUDGEMENTS, r.overall),
             "note_html": md_html(site, r.note)}
 
 
