@@ -1,7 +1,8 @@
 """Views, the source pages: one per study, document or popular article.
 
 Owns a source page's context: its citation and identifiers (DOI, PMID, PMCID, trial
-registration) with their links, its study details, results and risk of bias, its numbered
+registration) with their links, what a study page shows at a glance (kind, overall risk of
+bias, the authors' conclusion), its study details, results and risk of bias, its numbered
 excerpts with the claims that quote each, the claims that cite it, and for a popular article
 the scorecard of the claims it makes in the order it makes them and where it was published
 (address, website, date, or "not recorded"); also the source as a schema.org creative work for
