@@ -104,11 +104,11 @@ def test_plain_text_fields_are_escaped_in_text_and_attributes(hostile_pages):
     assert page["name"].startswith(framed_title)
     assert page["description"].startswith(framed_statement)
     assert "Test <reviewer>" in doc.find("main").text()
-    # Links to the claim elsewhere (lists, topic pages) show the title as text too.
+    # Links to the claim elsewhere (lists, topic pages) show the title as text too, framed.
     index = hostile_pages["claims.html"]
     links = [a.normalized_text() for a in index.find_all("a")
              if a.attrs.get("href", "").endswith("claims/drug-reduces-pain.html")]
-    assert TITLE in links
+    assert f"Claim: {TITLE}" in links
 
 
 def test_bibtex_fields_are_escaped(hostile_pages):
