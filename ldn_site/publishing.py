@@ -14,6 +14,7 @@ nothing and decides nothing about pages: the pipeline hands it folders.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import errno
 import itertools
@@ -130,6 +131,11 @@ def remove_leftovers(output: str) -> None:
     for entry in sorted(os.listdir(parent)):
         if entry.startswith((f".{name}.staging-", f".{name}.replaced-")):
             remove_site(os.path.join(parent, entry))
+        if entry.startswith(f".{name}.staging-"):
+            # A build killed between making its staging folder and marking it leaves it
+            # empty. rmdir removes only an empty folder, so nothing anyone put there is lost.
+            with contextlib.suppress(OSError):
+                os.rmdir(os.path.join(parent, entry))
 
 
 class Staging:

@@ -162,10 +162,18 @@ def test_leftovers_without_the_marker_are_not_ours_and_stay(make_site, tmp_path)
     marked = tmp_path / ".out.staging-1-1"
     marked.mkdir()
     (marked / publishing.MARKER).write_text(publishing.MARKER_TEXT, "utf-8")
+    # Killed between making its staging folder and marking it: empty, so removed too.
+    unmarked_empty = tmp_path / ".out.staging-2-1"
+    unmarked_empty.mkdir()
+    unmarked_full = tmp_path / ".out.staging-3-1"
+    unmarked_full.mkdir()
+    (unmarked_full / "keep.txt").write_text("not a site\n", "utf-8")
     result = run_cli("build", "--root", site, "--no-search", "--output", out)
     assert result.exit_code == 0, result.output
     assert (lookalike / "keep.txt").read_text("utf-8") == "not a site\n"
+    assert (unmarked_full / "keep.txt").read_text("utf-8") == "not a site\n"
     assert not marked.exists(), "a killed build's marked staging folder is removed"
+    assert not unmarked_empty.exists(), "a killed build's empty staging folder is removed"
 
 
 def test_a_site_written_before_the_marker_existed_is_recognised(make_site, tmp_path):
