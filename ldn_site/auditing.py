@@ -92,16 +92,12 @@ def numbers_in(text: str) -> set[str]:
     return {normalize_number(m.group()) for m in _NUMBER.finditer(_without_links(text))}
 
 
-def claimed_numbers(text: str, cited_years: frozenset[str] = frozenset()) -> list[str]:
-    """The figures a claim's text states, normalized, in order of appearance, without the
-    numbers that are not claims about data (see the patterns above). ``cited_years`` are the
-    years of the sources the claim cites: such a year written as a citation is left out."""
-    return list(claimed_figures(text, cited_years))
-
-
 def claimed_figures(text: str, cited_years: frozenset[str] = frozenset()) -> dict[str, str]:
-    """``claimed_numbers`` with the form each was first written in (normalized -> written),
-    so that a message quotes the contributor's "1.10", not "1.1"."""
+    """The figures a claim's text states, normalized, in order of appearance, each with the
+    form it was first written in (normalized -> written, so that a message quotes the
+    contributor's "1.10", not "1.1"), without the numbers that are not claims about data (see
+    the patterns above). ``cited_years`` are the years of the sources the claim cites: such a
+    year written as a citation is left out."""
     if not _DIGIT.search(text):
         return {}
     text = _NOT_DATA.sub(lambda m: " " * len(m.group()), _without_links(str(text)))

@@ -15,7 +15,7 @@ import pytest
 from conftest import REPO, SITES, read_tree, run_cli
 from html_dom import parse_html
 from ldn_site import validation
-from ldn_site.auditing import claimed_numbers, normalize_number, numbers_in
+from ldn_site.auditing import claimed_figures, normalize_number, numbers_in
 from ldn_site.pipeline import check_site
 
 CLAIM = "claims/drug-reduces-pain.yaml"
@@ -88,7 +88,7 @@ def test_a_number_has_one_written_form(written, normalized):
     ("In 2013, the label changed; approved in 1984", ("2013", "1984"), ["2013", "1984"]),
 ])
 def test_the_figures_a_claim_states(text, cited_years, found):
-    assert claimed_numbers(text, frozenset(cited_years)) == found
+    assert list(claimed_figures(text, frozenset(cited_years))) == found
 
 
 def test_a_source_text_gives_its_numbers_even_run_together():
