@@ -92,18 +92,6 @@ TERMS = (
         "that carries over from one period into the next can blur the comparison.",
         r"cross-?over"),
     GlossaryTerm(
-        "dose-finding", "Dose-finding study",
-        "A study that gives a treatment at several doses, often rising step by step, to "
-        "estimate the dose at which it works or at which side effects appear. Without a "
-        "placebo group it cannot show that the treatment caused the responses it sees.",
-        r"dose-finding(?: stud(?:y|ies)| trials?)?"),
-    GlossaryTerm(
-        "double-blind", "Double-blind",
-        "Neither the participants nor the researchers who assess them know who receives the "
-        "treatment and who receives the comparison, so that expectations cannot colour the "
-        "results. In a single-blind study only one side does not know.",
-        r"double-blind(?:ed)?|single-blind(?:ed)?"),
-    GlossaryTerm(
         "cytokine", "Cytokines",
         "Small proteins that cells, immune cells above all, release to signal to one another. "
         "Some promote inflammation and others dampen it; studies measure them in blood as "
@@ -116,6 +104,18 @@ TERMS = (
         "record shows: " + " ".join(f"{t.symbol} {t.label}: {t.meaning}"
                                     for t in v.DOCUMENTATION),
         "", "claim-kinds"),
+    GlossaryTerm(
+        "dose-finding", "Dose-finding study",
+        "A study that gives a treatment at several doses, often rising step by step, to "
+        "estimate the dose at which it works or at which side effects appear. Without a "
+        "placebo group it cannot show that the treatment caused the responses it sees.",
+        r"dose-finding(?: stud(?:y|ies)| trials?)?"),
+    GlossaryTerm(
+        "double-blind", "Double-blind",
+        "Neither the participants nor the researchers who assess them know who receives the "
+        "treatment and who receives the comparison, so that expectations cannot colour the "
+        "results. In a single-blind study only one side does not know.",
+        r"double-blind(?:ed)?|single-blind(?:ed)?"),
     GlossaryTerm(
         "fibromyalgia", "Fibromyalgia",
         "A long-term condition with pain in many parts of the body, usually with tiredness, "
